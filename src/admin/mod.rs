@@ -1,0 +1,39 @@
+//! The admin API: its own router behind its own authentication layer. Every
+//! request needs a bearer access token with the `admin` scope (401 without a
+//! good token, 403 without the scope).
+
+mod clients;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::access_token;
+use crate::bearer;
+use crate::error::ProtocolError;
+use crate::routes;
+use crate::state::AppState;
+
+pub const ADMIN_SCOPE: &str = "admin";
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route(routes::ADMIN_CLIENTS, get(clients::list).post(clients::create))
+        .route(routes::ADMIN_CLIENT, get(clients::show).put(clients::replace).delete(clients::delete))
+        .route_layer(middleware::from_fn_with_state(state, require_admin))
+}
+
+async fn require_admin(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ProtocolError> {
+    let token = bearer::from_headers(request.headers())?;
+    let claims = access_token::validate(&state, token).await?.ok_or_else(bearer::invalid_token)?;
+    if !claims.scopes().any(|s| s == ADMIN_SCOPE) {
+        return Err(bearer::insufficient_scope(ADMIN_SCOPE));
+    }
+    Ok(next.run(request).await)
+}

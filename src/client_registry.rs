@@ -1,0 +1,60 @@
+//! The client cache. Clients are read on every token, introspection and
+//! revocation request, so each instance keeps them in memory for a short,
+//! configured time (`CASTELLAN_CLIENT_CACHE_TTL`). A change made through this
+//! instance takes effect at once; a change made through another instance
+//! within that time. Unknown ids are cached too, within a size bound.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::domain::{Client, ClientId};
+use crate::storage::{ClientStore, StorageError};
+
+const MAX_ENTRIES: usize = 10_000;
+
+struct Entry {
+    loaded_at: Instant,
+    client: Option<Arc<Client>>,
+}
+
+pub struct ClientRegistry {
+    store: Arc<dyn ClientStore>,
+    ttl: Duration,
+    entries: RwLock<HashMap<ClientId, Entry>>,
+}
+
+impl ClientRegistry {
+    pub fn new(store: Arc<dyn ClientStore>, ttl: Duration) -> Self {
+        Self { store, ttl, entries: RwLock::new(HashMap::new()) }
+    }
+
+    pub fn store(&self) -> &dyn ClientStore {
+        self.store.as_ref()
+    }
+
+    /// The client named `id`, from memory when fresh enough.
+    pub async fn get(&self, id: &ClientId) -> Result<Option<Arc<Client>>, StorageError> {
+        if let Some(entry) = self.entries.read().unwrap_or_else(|e| e.into_inner()).get(id)
+            && entry.loaded_at.elapsed() < self.ttl
+        {
+            return Ok(entry.client.clone());
+        }
+        let client = self.store.get_client(id).await?.map(Arc::new);
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_ENTRIES {
+            let ttl = self.ttl;
+            entries.retain(|_, e| e.loaded_at.elapsed() < ttl);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(id.clone(), Entry { loaded_at: Instant::now(), client: client.clone() });
+        Ok(client)
+    }
+
+    /// Forgets `id`, after this instance changed or deleted it.
+    pub fn invalidate(&self, id: &ClientId) {
+        self.entries.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+}

@@ -1,0 +1,193 @@
+//! Settings, read from the environment and validated once at start. A bad
+//! value stops the process with a message naming the variable.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::domain::ClientId;
+use crate::keys::KeyEncryptionKey;
+use crate::secret::Secret;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn error(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { variable, message: message.into() }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The bootstrap admin client of interface.md.
+#[derive(Debug, Clone)]
+pub struct BootstrapAdmin {
+    pub client_id: ClientId,
+    pub client_secret: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// The issuer exactly as configured: the value of `iss` and of discovery's `issuer`.
+    pub issuer: String,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub bootstrap_admin: Option<BootstrapAdmin>,
+    pub log_format: LogFormat,
+    pub key_encryption_key: Option<KeyEncryptionKey>,
+    pub access_token_ttl: Duration,
+    /// How long a client read from the database is trusted before it is read
+    /// again: the bound on how soon another instance sees a client change.
+    pub client_cache_ttl: Duration,
+    /// How often revocations made on other instances are fetched.
+    pub sync_interval: Duration,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/castellan.db";
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let listen = get("CASTELLAN_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = listen.parse().map_err(|_| {
+            error("CASTELLAN_LISTEN", format!("{listen:?} is not an address such as 127.0.0.1:8080"))
+        })?;
+        let issuer = parse_issuer(get("CASTELLAN_ISSUER").unwrap_or_else(|| "http://127.0.0.1:8080".into()))?;
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !["sqlite:", "postgres:", "postgresql:"].iter().any(|p| database_url.starts_with(p)) {
+            return Err(error("DATABASE_URL", "must start with sqlite:// or postgres://"));
+        }
+        let log_format = match get("CASTELLAN_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(error("CASTELLAN_LOG_FORMAT", format!("{other:?} is neither text nor json")));
+            }
+        };
+        let key_encryption_key = get("CASTELLAN_KEY_ENCRYPTION_KEY")
+            .map(|v| KeyEncryptionKey::parse(&v).map_err(|m| error("CASTELLAN_KEY_ENCRYPTION_KEY", m)))
+            .transpose()?;
+        Ok(Self {
+            listen,
+            issuer,
+            database_url,
+            database_max_connections: number(&get, "CASTELLAN_DATABASE_MAX_CONNECTIONS", 16, 1..=1000)?
+                as u32,
+            bootstrap_admin: bootstrap_admin(&get)?,
+            log_format,
+            key_encryption_key,
+            access_token_ttl: seconds(&get, "CASTELLAN_ACCESS_TOKEN_TTL", 3600, 10..=86_400)?,
+            client_cache_ttl: seconds(&get, "CASTELLAN_CLIENT_CACHE_TTL", 5, 0..=300)?,
+            sync_interval: seconds(&get, "CASTELLAN_SYNC_INTERVAL", 1, 1..=60)?,
+        })
+    }
+
+    pub fn issuer_is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    /// The absolute URL of one of our endpoints.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer.trim_end_matches('/'), path)
+    }
+}
+
+/// RFC 8414 §2: the issuer is an https URL (http allowed here for local
+/// use) with no query or fragment.
+fn parse_issuer(value: String) -> Result<String, ConfigError> {
+    let url = Url::parse(&value).map_err(|_| error("CASTELLAN_ISSUER", format!("{value:?} is not a URL")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(error("CASTELLAN_ISSUER", "must be an http or https URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || value.contains('?') || value.contains('#') {
+        return Err(error("CASTELLAN_ISSUER", "must not have a query or fragment (RFC 8414 §2)"));
+    }
+    Ok(value)
+}
+
+fn bootstrap_admin(get: &impl Fn(&str) -> Option<String>) -> Result<Option<BootstrapAdmin>, ConfigError> {
+    const ID: &str = "CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_ID";
+    const SECRET: &str = "CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET";
+    match (get(ID), get(SECRET)) {
+        (None, None) => Ok(None),
+        (Some(id), Some(secret)) => Ok(Some(BootstrapAdmin {
+            client_id: ClientId::parse(&id).map_err(|m| error(ID, m))?,
+            client_secret: Secret::new(secret),
+        })),
+        (Some(_), None) => Err(error(SECRET, format!("must be set together with {ID}"))),
+        (None, Some(_)) => Err(error(ID, format!("must be set together with {SECRET}"))),
+    }
+}
+
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(raw) = get(variable) else { return Ok(default) };
+    match raw.trim().parse::<u64>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        _ => Err(error(
+            variable,
+            format!("{raw:?} is not a whole number from {} to {}", range.start(), range.end()),
+        )),
+    }
+}
+
+fn seconds(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Duration, ConfigError> {
+    number(get, variable, default, range).map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_interface() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.issuer, "http://127.0.0.1:8080");
+        assert!(config.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        assert_eq!(config(&[("CASTELLAN_ISSUER", "not a url")]).unwrap_err().variable, "CASTELLAN_ISSUER");
+        assert_eq!(
+            config(&[("CASTELLAN_ISSUER", "https://a.example/?x=1")]).unwrap_err().variable,
+            "CASTELLAN_ISSUER"
+        );
+        assert_eq!(config(&[("CASTELLAN_LISTEN", "nowhere")]).unwrap_err().variable, "CASTELLAN_LISTEN");
+        assert_eq!(config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable, "DATABASE_URL");
+        assert_eq!(
+            config(&[("CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_ID", "admin")]).unwrap_err().variable,
+            "CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET"
+        );
+    }
+}

@@ -1,0 +1,276 @@
+//! Clients and their metadata (RFC 7591 §2), validated for consistency
+//! between grant types, response types and the authentication method.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{RedirectUri, ScopeSet};
+use crate::error::{ErrorCode, ProtocolError};
+use crate::secret::SecretHash;
+
+/// A client identifier: 1 to 255 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        let visible = value.bytes().all(|b| (0x21..=0x7E).contains(&b));
+        if value.is_empty() || value.len() > 255 || !visible {
+            return Err("a client id is 1 to 255 visible ASCII characters");
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// A new random client id (128 bits).
+    pub fn generate() -> Self {
+        Self(crate::secret::random_token(16))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for ClientId {
+    type Error = &'static str;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<ClientId> for String {
+    fn from(value: ClientId) -> Self {
+        value.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    ClientCredentials,
+    RefreshToken,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseType {
+    Code,
+}
+
+/// RFC 7591 §2 `token_endpoint_auth_method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    #[default]
+    ClientSecretBasic,
+    ClientSecretPost,
+    None,
+}
+
+impl TokenEndpointAuthMethod {
+    pub fn is_confidential(self) -> bool {
+        self != Self::None
+    }
+}
+
+/// Validated client metadata, as stored and as shown by the admin API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientMetadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub grant_types: Vec<GrantType>,
+    pub response_types: Vec<ResponseType>,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    pub scope: ScopeSet,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+}
+
+impl ClientMetadata {
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}
+
+/// A registered client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: ClientId,
+    /// Present exactly for confidential clients.
+    pub secret_hash: Option<SecretHash>,
+    pub metadata: ClientMetadata,
+    pub issued_at: i64,
+}
+
+impl Client {
+    pub fn is_confidential(&self) -> bool {
+        self.secret_hash.is_some()
+    }
+}
+
+/// Client metadata as a caller sends it (RFC 7591 §2); unknown fields are
+/// ignored as §3.1 requires.
+#[derive(Debug, Default, Deserialize)]
+pub struct ClientMetadataRequest {
+    pub client_name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub grant_types: Option<Vec<String>>,
+    pub response_types: Option<Vec<String>>,
+    pub token_endpoint_auth_method: Option<String>,
+    pub scope: Option<String>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+}
+
+fn invalid(description: impl Into<String>) -> ProtocolError {
+    ProtocolError::new(ErrorCode::InvalidClientMetadata, description.into())
+}
+
+fn invalid_uri(description: String) -> ProtocolError {
+    ProtocolError::new(ErrorCode::InvalidRedirectUri, description)
+}
+
+fn parse_enum<T: for<'de> Deserialize<'de>>(field: &str, value: &str) -> Result<T, ProtocolError> {
+    serde_json::from_value(serde_json::Value::String(value.to_owned()))
+        .map_err(|_| invalid(format!("{field} value {value:?} is not supported")))
+}
+
+fn parse_list<T: for<'de> Deserialize<'de> + PartialEq>(
+    field: &str,
+    values: Vec<String>,
+) -> Result<Vec<T>, ProtocolError> {
+    let mut parsed = Vec::with_capacity(values.len());
+    for value in values {
+        let item = parse_enum(field, &value)?;
+        if !parsed.contains(&item) {
+            parsed.push(item);
+        }
+    }
+    Ok(parsed)
+}
+
+fn parse_uris(values: Vec<String>) -> Result<Vec<RedirectUri>, ProtocolError> {
+    values.iter().map(|v| RedirectUri::parse(v).map_err(invalid_uri)).collect()
+}
+
+impl ClientMetadataRequest {
+    /// Validates the request into metadata, filling in the RFC 7591 defaults.
+    pub fn validate(self) -> Result<ClientMetadata, ProtocolError> {
+        let grant_types: Vec<GrantType> = match self.grant_types {
+            Some(values) => parse_list("grant_types", values)?,
+            None => vec![GrantType::AuthorizationCode],
+        };
+        let uses_code = grant_types.contains(&GrantType::AuthorizationCode);
+        let response_types: Vec<ResponseType> = match self.response_types {
+            Some(values) => parse_list("response_types", values)?,
+            None if uses_code => vec![ResponseType::Code],
+            None => Vec::new(),
+        };
+        let token_endpoint_auth_method = match self.token_endpoint_auth_method.as_deref() {
+            Some(value) => parse_enum("token_endpoint_auth_method", value)?,
+            None => TokenEndpointAuthMethod::default(),
+        };
+        let scope = match self.scope.as_deref() {
+            Some(value) => ScopeSet::parse(value).map_err(invalid)?,
+            None => ScopeSet::default(),
+        };
+        let client_name = match self.client_name {
+            Some(name) if name.chars().count() > 200 => return Err(invalid("client_name is too long")),
+            Some(name) if name.trim().is_empty() => None,
+            other => other,
+        };
+        let metadata = ClientMetadata {
+            client_name,
+            redirect_uris: parse_uris(self.redirect_uris.unwrap_or_default())?,
+            grant_types,
+            response_types,
+            token_endpoint_auth_method,
+            scope,
+            post_logout_redirect_uris: parse_uris(self.post_logout_redirect_uris.unwrap_or_default())?,
+        };
+        check_consistency(&metadata)?;
+        Ok(metadata)
+    }
+}
+
+/// RFC 7591 §2.1: grant types and response types must agree; a client that
+/// redirects needs a redirect URI; a public client has no secret to use
+/// `client_credentials` with.
+fn check_consistency(metadata: &ClientMetadata) -> Result<(), ProtocolError> {
+    let uses_code = metadata.allows_grant(GrantType::AuthorizationCode);
+    let has_code_response = metadata.response_types.contains(&ResponseType::Code);
+    if uses_code != has_code_response {
+        return Err(invalid(
+            "response_types must include \"code\" exactly when grant_types includes \"authorization_code\"",
+        ));
+    }
+    if uses_code && metadata.redirect_uris.is_empty() {
+        return Err(invalid_uri("the authorization_code grant needs at least one redirect URI".into()));
+    }
+    if metadata.grant_types.is_empty() {
+        return Err(invalid("grant_types must not be empty"));
+    }
+    if metadata.allows_grant(GrantType::RefreshToken) && !uses_code {
+        return Err(invalid("the refresh_token grant is only issued with authorization_code"));
+    }
+    let confidential = metadata.token_endpoint_auth_method.is_confidential();
+    if !confidential && metadata.allows_grant(GrantType::ClientCredentials) {
+        return Err(invalid(
+            "a public client (token_endpoint_auth_method \"none\") cannot use client_credentials",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(json: serde_json::Value) -> Result<ClientMetadata, ProtocolError> {
+        serde_json::from_value::<ClientMetadataRequest>(json).unwrap().validate()
+    }
+
+    #[test]
+    fn defaults_follow_rfc_7591() {
+        let metadata = request(serde_json::json!({"redirect_uris": ["https://a.example/cb"]})).unwrap();
+        assert_eq!(metadata.grant_types, vec![GrantType::AuthorizationCode]);
+        assert_eq!(metadata.response_types, vec![ResponseType::Code]);
+        assert_eq!(metadata.token_endpoint_auth_method, TokenEndpointAuthMethod::ClientSecretBasic);
+    }
+
+    #[test]
+    fn a_service_client_needs_no_redirect_uri() {
+        let metadata = request(serde_json::json!({
+            "grant_types": ["client_credentials"], "redirect_uris": [], "response_types": []
+        }))
+        .unwrap();
+        assert!(metadata.redirect_uris.is_empty());
+    }
+
+    #[test]
+    fn code_grant_without_redirect_uri_is_an_invalid_redirect_uri() {
+        let error = request(serde_json::json!({})).unwrap_err();
+        assert_eq!(error.code, ErrorCode::InvalidRedirectUri);
+    }
+
+    #[test]
+    fn inconsistent_metadata_is_refused() {
+        for json in [
+            serde_json::json!({"grant_types": ["client_credentials"], "response_types": ["code"]}),
+            serde_json::json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "none"}),
+            serde_json::json!({"grant_types": ["implicit"]}),
+            serde_json::json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt"}),
+        ] {
+            assert_eq!(request(json).unwrap_err().code, ErrorCode::InvalidClientMetadata);
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Domain types, each parsed once at the edge and trusted afterwards.
+
+pub mod client;
+pub mod redirect_uri;
+pub mod scope;
+
+pub use client::{Client, ClientId, ClientMetadata, GrantType, TokenEndpointAuthMethod};
+pub use redirect_uri::RedirectUri;
+pub use scope::ScopeSet;

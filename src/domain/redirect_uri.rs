@@ -1,0 +1,122 @@
+//! Redirect URIs, validated once when a client is registered (RFC 6749
+//! §3.1.2, RFC 8252 §7, RFC 9700 §2.1). Matching is exact string comparison
+//! against the registered value, so the original text is kept as given.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use url::{Host, Url};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RedirectUri(String);
+
+const MAX_URI_LEN: usize = 2000;
+
+impl RedirectUri {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        if value.len() > MAX_URI_LEN {
+            return Err("redirect URI is too long".into());
+        }
+        // RFC 6749 §3.1.2: the endpoint URI MUST NOT include a fragment.
+        if value.contains('#') {
+            return Err(format!("redirect URI {value:?} has a fragment"));
+        }
+        let url = Url::parse(value).map_err(|_| format!("redirect URI {value:?} is not an absolute URI"))?;
+        match url.scheme() {
+            "https" => {
+                if url.host().is_none() {
+                    return Err(format!("redirect URI {value:?} has no host"));
+                }
+            }
+            // RFC 8252 §7.3: plain http only for loopback redirects of native apps.
+            "http" => {
+                if !is_loopback(&url) {
+                    return Err(format!(
+                        "redirect URI {value:?} uses http on a non-loopback host; use https"
+                    ));
+                }
+            }
+            // RFC 8252 §7.1: private-use schemes are reverse domain names, so
+            // they contain a period; this also excludes javascript:, data:, file:.
+            scheme if scheme.contains('.') => {}
+            _ => {
+                return Err(format!(
+                    "redirect URI {value:?} must use https, loopback http, or a private-use scheme such as com.example.app"
+                ));
+            }
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+impl fmt::Display for RedirectUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for RedirectUri {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<RedirectUri> for String {
+    fn from(value: RedirectUri) -> Self {
+        value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_loopback_http_and_private_use_schemes_are_accepted() {
+        for ok in [
+            "https://app.example.com/cb",
+            "http://127.0.0.1:8400/cb",
+            "http://[::1]/cb",
+            "http://localhost:3000/cb",
+            "com.example.app:/oauth2redirect",
+        ] {
+            assert!(RedirectUri::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn fragments_plain_http_relative_and_script_uris_are_refused() {
+        for bad in [
+            "https://app.example.com/cb#x",
+            "http://app.example.com/cb",
+            "/cb",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "",
+        ] {
+            assert!(RedirectUri::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_registered_text_is_kept_exactly() {
+        let uri = RedirectUri::parse("https://App.example.com").unwrap();
+        assert_eq!(uri.as_str(), "https://App.example.com");
+    }
+}

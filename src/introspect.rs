@@ -1,0 +1,56 @@
+//! Token introspection (RFC 7662). Callers are confidential clients (resource
+//! servers). A token is `active` only if its signature, type, issuer, expiry,
+//! revocation state and client are all still good; anything else, garbage
+//! included, is `{"active": false}` (§2.2).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::access_token;
+use crate::client_auth;
+use crate::error::ProtocolError;
+use crate::form::Form;
+use crate::state::AppState;
+
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(params): Form,
+) -> Result<Response, ProtocolError> {
+    client_auth::authenticate_confidential(&state, &headers, &params).await?;
+    let token = params.require("token")?;
+    // `token_type_hint` is only a hint (§2.1): we only issue one kind of
+    // token here, so every token is looked up the same way.
+    let body = match access_token::validate(&state, token).await? {
+        Some(claims) => active(claims),
+        None => json!({"active": false}),
+    };
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+fn active(claims: access_token::AccessTokenClaims) -> Value {
+    let mut body = json!({
+        "active": true,
+        "scope": claims.scope,
+        "client_id": claims.client_id,
+        "sub": claims.sub,
+        "aud": claims.aud,
+        "iss": claims.iss,
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "jti": claims.jti,
+        "token_type": "Bearer",
+    });
+    if let Some(roles) = claims.roles {
+        body["roles"] = json!(roles);
+    }
+    if let Some(auth_time) = claims.auth_time {
+        body["auth_time"] = json!(auth_time);
+    }
+    body
+}

@@ -1,0 +1,34 @@
+//! Token revocation (RFC 7009). The caller authenticates; a token it holds is
+//! revoked on every instance (at once here, within the sync interval on the
+//! others). An unknown, malformed or expired token still answers 200 (§2.2).
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+
+use crate::access_token;
+use crate::client_auth;
+use crate::error::{ErrorCode, ProtocolError};
+use crate::form::Form;
+use crate::state::AppState;
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(params): Form,
+) -> Result<StatusCode, ProtocolError> {
+    let client = client_auth::authenticate(&state, &headers, &params).await?;
+    let token = params.require("token")?;
+    let Some(claims) = access_token::verify(&state, token).await else {
+        return Ok(StatusCode::OK);
+    };
+    // §2.1: the server verifies the token was issued to the requesting
+    // client, and refuses the request otherwise.
+    if claims.client_id != client.id.as_str() {
+        return Err(ProtocolError::new(
+            ErrorCode::UnauthorizedClient,
+            "this token was not issued to the requesting client",
+        ));
+    }
+    state.revocations.revoke(&claims.jti, claims.exp).await?;
+    Ok(StatusCode::OK)
+}

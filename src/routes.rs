@@ -1,0 +1,13 @@
+//! Route paths, shared by the router and the discovery document so the two
+//! can never disagree.
+
+pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+pub const OAUTH_AUTHORIZATION_SERVER: &str = "/.well-known/oauth-authorization-server";
+pub const JWKS: &str = "/oauth2/jwks";
+pub const TOKEN: &str = "/oauth2/token";
+pub const INTROSPECTION: &str = "/oauth2/introspect";
+pub const REVOCATION: &str = "/oauth2/revoke";
+pub const HEALTHZ: &str = "/healthz";
+pub const READYZ: &str = "/readyz";
+pub const ADMIN_CLIENTS: &str = "/admin/clients";
+pub const ADMIN_CLIENT: &str = "/admin/clients/{client_id}";

@@ -1,0 +1,138 @@
+//! Storage: one small interface per aggregate, and one implementation per
+//! backend (SQLite, the embedded default; Postgres, for several instances
+//! sharing one database).
+//!
+//! Both backends compile the same dialect-neutral SQL (`sql.rs`, included by
+//! `sqlite.rs` and `postgres.rs`), so a query is written once and checked
+//! against both databases by the same test suite; what differs between the
+//! backends (connection options, migrations) lives in their own modules.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::{Client, ClientId};
+
+mod postgres;
+mod sqlite;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported DATABASE_URL scheme {0:?}: use sqlite://… or postgres://…")]
+    UnsupportedUrl(String),
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Self::Unavailable(error)
+            }
+            _ => Self::Database(error),
+        }
+    }
+}
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Adds a client; `Conflict` if the id is taken.
+    async fn insert_client(&self, client: &Client) -> Result<(), StorageError>;
+    /// Adds or replaces a client (used for the bootstrap admin client).
+    async fn upsert_client(&self, client: &Client) -> Result<(), StorageError>;
+    async fn get_client(&self, id: &ClientId) -> Result<Option<Client>, StorageError>;
+    async fn list_clients(&self) -> Result<Vec<Client>, StorageError>;
+    /// Replaces metadata and secret of an existing client; false if absent.
+    async fn update_client(&self, client: &Client) -> Result<bool, StorageError>;
+    /// Removes a client; false if absent.
+    async fn delete_client(&self, id: &ClientId) -> Result<bool, StorageError>;
+}
+
+/// A signing key as stored. `private_key` is PKCS#8 DER, sealed with the
+/// key-encryption key when `encrypted`.
+#[derive(Clone)]
+pub struct StoredKey {
+    pub kid: String,
+    pub alg: String,
+    pub private_key: Vec<u8>,
+    pub encrypted: bool,
+    pub created_at: i64,
+    /// When it stopped signing; `None` while it is the active key of its algorithm.
+    pub retired_at: Option<i64>,
+    /// Until when a retired key stays in the JWKS.
+    pub publish_until: Option<i64>,
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Active keys, and retired keys still to be published at `now`.
+    async fn published_keys(&self, now: i64) -> Result<Vec<StoredKey>, StorageError>;
+    /// Inserts `key` unless its algorithm already has an active key; two
+    /// instances starting at once thus agree on one key.
+    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StorageError>;
+    /// Retires the active key of `key.alg` (published until `publish_until`)
+    /// and makes `key` active, atomically.
+    async fn rotate_key(&self, key: &StoredKey, publish_until: i64) -> Result<(), StorageError>;
+    async fn prune_keys(&self, now: i64) -> Result<u64, StorageError>;
+}
+
+#[async_trait]
+pub trait RevocationStore: Send + Sync {
+    /// Records `jti` as revoked until the token would expire anyway.
+    async fn revoke(&self, jti: &str, expires_at: i64, now: i64) -> Result<(), StorageError>;
+    /// Unexpired revocations recorded at or after `since`.
+    async fn revoked_since(&self, since: i64, now: i64) -> Result<Vec<(String, i64)>, StorageError>;
+    async fn prune_revocations(&self, now: i64) -> Result<u64, StorageError>;
+}
+
+#[async_trait]
+pub trait HealthCheck: Send + Sync {
+    async fn ping(&self) -> Result<(), StorageError>;
+    async fn close(&self);
+}
+
+/// The storage interfaces of one backend, as held by the application.
+#[derive(Clone)]
+pub struct Storage {
+    pub clients: Arc<dyn ClientStore>,
+    pub keys: Arc<dyn KeyStore>,
+    pub revocations: Arc<dyn RevocationStore>,
+    pub health: Arc<dyn HealthCheck>,
+}
+
+impl Storage {
+    fn from_backend<B>(backend: B) -> Self
+    where
+        B: ClientStore + KeyStore + RevocationStore + HealthCheck + 'static,
+    {
+        let backend = Arc::new(backend);
+        Self {
+            clients: backend.clone(),
+            keys: backend.clone(),
+            revocations: backend.clone(),
+            health: backend,
+        }
+    }
+
+    /// Connects to `database_url` and applies the migrations.
+    pub async fn connect(database_url: &str, max_connections: u32) -> Result<Self, StorageError> {
+        if database_url.starts_with("sqlite:") {
+            Ok(Self::from_backend(sqlite::Store::connect(database_url, max_connections).await?))
+        } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+            Ok(Self::from_backend(postgres::Store::connect(database_url, max_connections).await?))
+        } else {
+            // Only the scheme is echoed: the rest of the URL may hold a password.
+            let scheme = database_url.split(':').next().unwrap_or_default();
+            Err(StorageError::UnsupportedUrl(scheme.to_owned()))
+        }
+    }
+}

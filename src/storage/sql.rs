@@ -1,0 +1,252 @@
+// Dialect-neutral SQL shared by the SQLite and Postgres backends. This file is
+// not a module: `sqlite.rs` and `postgres.rs` each `include!` it after
+// defining `Db`, so every query is compiled, monomorphic, for both databases.
+// Keep it to SQL both dialects accept: `$n` parameters, `ON CONFLICT`,
+// `RETURNING`, BIGINT unix seconds, TEXT, BOOLEAN and binary columns.
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use crate::domain::{Client, ClientId, ClientMetadata};
+use crate::secret::SecretHash;
+use crate::storage::{
+    ClientStore, HealthCheck, KeyStore, RevocationStore, StorageError, StoredKey,
+};
+
+pub struct Store {
+    pool: sqlx::Pool<Db>,
+}
+
+fn map_conflict(error: sqlx::Error, what: &str) -> StorageError {
+    let unique = error.as_database_error().is_some_and(|e| e.is_unique_violation());
+    if unique {
+        StorageError::Conflict(format!("{what} already exists"))
+    } else {
+        error.into()
+    }
+}
+
+fn client_from_row(row: &<Db as sqlx::Database>::Row) -> Result<Client, StorageError> {
+    let id: String = row.try_get("client_id")?;
+    let secret: Option<Vec<u8>> = row.try_get("secret_hash")?;
+    let metadata: String = row.try_get("metadata")?;
+    let corrupt = |what: &str| StorageError::Corrupt(format!("client {id:?}: {what}"));
+    let secret_hash = match secret {
+        Some(bytes) => Some(SecretHash::from_stored(&bytes).ok_or_else(|| corrupt("secret hash"))?),
+        None => None,
+    };
+    Ok(Client {
+        id: ClientId::parse(&id).map_err(|_| corrupt("client id"))?,
+        secret_hash,
+        metadata: serde_json::from_str::<ClientMetadata>(&metadata).map_err(|_| corrupt("metadata"))?,
+        issued_at: row.try_get("issued_at")?,
+    })
+}
+
+fn metadata_json(client: &Client) -> Result<String, StorageError> {
+    serde_json::to_string(&client.metadata).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+#[async_trait]
+impl ClientStore for Store {
+    async fn insert_client(&self, client: &Client) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO clients (client_id, secret_hash, metadata, issued_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(client.id.as_str().to_owned())
+        .bind(client.secret_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+        .bind(metadata_json(client)?)
+        .bind(client.issued_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| map_conflict(e, "a client with this client_id"))?;
+        Ok(())
+    }
+
+    async fn upsert_client(&self, client: &Client) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO clients (client_id, secret_hash, metadata, issued_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) \
+             ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
+             metadata = excluded.metadata, updated_at = excluded.updated_at",
+        )
+        .bind(client.id.as_str().to_owned())
+        .bind(client.secret_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+        .bind(metadata_json(client)?)
+        .bind(client.issued_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_client(&self, id: &ClientId) -> Result<Option<Client>, StorageError> {
+        let row = sqlx::query(
+            "SELECT client_id, secret_hash, metadata, issued_at FROM clients WHERE client_id = $1",
+        )
+        .bind(id.as_str().to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(client_from_row).transpose()
+    }
+
+    async fn list_clients(&self) -> Result<Vec<Client>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT client_id, secret_hash, metadata, issued_at FROM clients ORDER BY issued_at, client_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(client_from_row).collect()
+    }
+
+    async fn update_client(&self, client: &Client) -> Result<bool, StorageError> {
+        let result = sqlx::query(
+            "UPDATE clients SET secret_hash = $2, metadata = $3, updated_at = $4 WHERE client_id = $1",
+        )
+        .bind(client.id.as_str().to_owned())
+        .bind(client.secret_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+        .bind(metadata_json(client)?)
+        .bind(crate::clock::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn delete_client(&self, id: &ClientId) -> Result<bool, StorageError> {
+        let result = sqlx::query("DELETE FROM clients WHERE client_id = $1")
+            .bind(id.as_str().to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+fn key_from_row(row: &<Db as sqlx::Database>::Row) -> Result<StoredKey, StorageError> {
+    Ok(StoredKey {
+        kid: row.try_get("kid")?,
+        alg: row.try_get("alg")?,
+        private_key: row.try_get("private_key")?,
+        encrypted: row.try_get("encrypted")?,
+        created_at: row.try_get("created_at")?,
+        retired_at: row.try_get("retired_at")?,
+        publish_until: row.try_get("publish_until")?,
+    })
+}
+
+const INSERT_KEY: &str = "INSERT INTO signing_keys \
+     (kid, alg, private_key, encrypted, created_at, retired_at, publish_until) \
+     VALUES ($1, $2, $3, $4, $5, NULL, NULL)";
+
+#[async_trait]
+impl KeyStore for Store {
+    async fn published_keys(&self, now: i64) -> Result<Vec<StoredKey>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT kid, alg, private_key, encrypted, created_at, retired_at, publish_until \
+             FROM signing_keys WHERE retired_at IS NULL OR publish_until > $1 \
+             ORDER BY created_at DESC, kid",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StorageError> {
+        // The partial unique index on (alg) WHERE retired_at IS NULL turns a
+        // concurrent second insert into a no-op.
+        let result = sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, private_key, encrypted, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(key.kid.clone())
+        .bind(key.alg.clone())
+        .bind(key.private_key.clone())
+        .bind(key.encrypted)
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn rotate_key(&self, key: &StoredKey, publish_until: i64) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE signing_keys SET retired_at = $2, publish_until = $3 \
+             WHERE alg = $1 AND retired_at IS NULL",
+        )
+        .bind(key.alg.clone())
+        .bind(key.created_at)
+        .bind(publish_until)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(INSERT_KEY)
+            .bind(key.kid.clone())
+            .bind(key.alg.clone())
+            .bind(key.private_key.clone())
+            .bind(key.encrypted)
+            .bind(key.created_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn prune_keys(&self, now: i64) -> Result<u64, StorageError> {
+        let result = sqlx::query(
+            "DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND publish_until <= $1",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+#[async_trait]
+impl RevocationStore for Store {
+    async fn revoke(&self, jti: &str, expires_at: i64, now: i64) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (jti) DO NOTHING",
+        )
+        .bind(jti.to_owned())
+        .bind(expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn revoked_since(&self, since: i64, now: i64) -> Result<Vec<(String, i64)>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT jti, expires_at FROM revoked_tokens WHERE revoked_at >= $1 AND expires_at > $2",
+        )
+        .bind(since)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("jti")?, row.try_get("expires_at")?)))
+            .collect()
+    }
+
+    async fn prune_revocations(&self, now: i64) -> Result<u64, StorageError> {
+        let result = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+#[async_trait]
+impl HealthCheck for Store {
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
