@@ -1,1 +1,7 @@
-fn main() {}
+//! Castellan's integration tests: one binary (each file under `tests/` would
+//! be a separate slow link). Every test starts a real server on port 0 with a
+//! fresh database, and runs once on SQLite and once on Postgres.
+
+mod helpers;
+
+mod smoke;
