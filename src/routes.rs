@@ -11,3 +11,4 @@ pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const ADMIN_CLIENTS: &str = "/admin/clients";
 pub const ADMIN_CLIENT: &str = "/admin/clients/{client_id}";
+pub const ADMIN_ANY: &str = "/admin/{*rest}";

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{any, get};
 
 use crate::access_token;
 use crate::bearer;
@@ -22,7 +22,13 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route(routes::ADMIN_CLIENTS, get(clients::list).post(clients::create))
         .route(routes::ADMIN_CLIENT, get(clients::show).put(clients::replace).delete(clients::delete))
+        // Unknown admin paths sit behind the same check: 401 before 404.
+        .route(routes::ADMIN_ANY, any(unknown_admin_path))
         .route_layer(middleware::from_fn_with_state(state, require_admin))
+}
+
+async fn unknown_admin_path() -> ProtocolError {
+    ProtocolError::not_found("no such admin resource")
 }
 
 async fn require_admin(
