@@ -2,8 +2,9 @@
 //! out. The secret is generated here, shown once, and stored as a hash.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -48,6 +49,21 @@ fn metadata_from(
     request.validate()
 }
 
+/// The `{client_id}` path segment, rejected as JSON `not_found` when it is
+/// not even decodable (axum's own rejection would be plain text).
+pub struct ClientPath(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientPath {
+    type Rejection = ProtocolError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ProtocolError::not_found("no such client"))?;
+        Ok(Self(id))
+    }
+}
+
 fn parse_id(raw: &str) -> Result<ClientId, ProtocolError> {
     ClientId::parse(raw).map_err(|_| ProtocolError::not_found("no such client"))
 }
@@ -76,7 +92,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ClientView>>
 
 pub async fn show(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ClientPath(id): ClientPath,
 ) -> Result<Json<ClientView>, ProtocolError> {
     let id = parse_id(&id)?;
     let client = state
@@ -92,7 +108,7 @@ pub async fn show(
 /// confidential here, as it has no secret to keep.
 pub async fn replace(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ClientPath(id): ClientPath,
     body: Result<JsonBody<ClientMetadataRequest>, ProtocolError>,
 ) -> Result<Json<ClientView>, ProtocolError> {
     let id = parse_id(&id)?;
@@ -124,7 +140,7 @@ pub async fn replace(
 
 pub async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ClientPath(id): ClientPath,
 ) -> Result<StatusCode, ProtocolError> {
     let id = parse_id(&id)?;
     if !state.clients.store().delete_client(&id).await? {

@@ -40,7 +40,9 @@ pub struct Keyring {
     store: Arc<dyn KeyStore>,
     encryption_key: Option<KeyEncryptionKey>,
     keys: RwLock<Arc<KeySet>>,
-    last_reload: Mutex<Instant>,
+    /// When an unknown `kid` last caused a reload; periodic reloads do not
+    /// count, so a key rotated in elsewhere is picked up at its first token.
+    last_unknown_kid_reload: Mutex<Option<Instant>>,
 }
 
 impl Keyring {
@@ -53,7 +55,7 @@ impl Keyring {
             store,
             encryption_key,
             keys: RwLock::new(Arc::default()),
-            last_reload: Mutex::new(Instant::now()),
+            last_unknown_kid_reload: Mutex::new(None),
         };
         let published = keyring.store.published_keys(clock::now()).await?;
         for algorithm in KeyAlgorithm::ALL {
@@ -106,7 +108,6 @@ impl Keyring {
         }
         next.jwks = serde_json::json!({ "keys": jwks }).to_string().into();
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
-        *self.last_reload.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         Ok(())
     }
 
@@ -140,10 +141,10 @@ impl Keyring {
             return Some(key.clone());
         }
         let may_reload = {
-            let mut last = self.last_reload.lock().unwrap_or_else(|e| e.into_inner());
-            let due = last.elapsed() >= UNKNOWN_KID_RELOAD_INTERVAL;
+            let mut last = self.last_unknown_kid_reload.lock().unwrap_or_else(|e| e.into_inner());
+            let due = last.is_none_or(|at| at.elapsed() >= UNKNOWN_KID_RELOAD_INTERVAL);
             if due {
-                *last = Instant::now();
+                *last = Some(Instant::now());
             }
             due
         };

@@ -219,6 +219,76 @@ impl TestApp {
         }
     }
 
+    /// Stops the server and starts a new one on the same address and
+    /// database (a restart, or a new release being deployed).
+    pub async fn restart(&mut self, settings: &[(&str, &str)]) {
+        self.stop().await;
+        let bound = self.address.trim_start_matches("http://").to_owned();
+        let listener = tokio::net::TcpListener::bind(&bound).await.expect("bind the same port again");
+        let config = test_config(&self.address, &self.database_url, settings);
+        let state = castellan::server::build_state(config).await.expect("the server restarts");
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        self.server = Some(tokio::spawn(async move {
+            let _ = castellan::server::run(state, listener, async {
+                let _ = stopped.await;
+            })
+            .await;
+        }));
+        self.shutdown = Some(shutdown);
+        // Pooled connections went with the old server.
+        self.http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+    }
+
+    /// The server's active ES256 signing key, read from its database.
+    pub async fn server_key(&self) -> std::sync::Arc<castellan::keys::KeyMaterial> {
+        use castellan::keys::{KeyAlgorithm, Keyring};
+        let storage =
+            castellan::storage::Storage::connect(&self.database_url, 1).await.expect("open the database");
+        let keyring = Keyring::load(storage.keys.clone(), None).await.expect("load the signing keys");
+        let key = keyring.signing_key(KeyAlgorithm::Es256).expect("an active ES256 key");
+        storage.health.close().await;
+        key
+    }
+
+    /// Signs `claims` with the server's own key under header `typ`: for
+    /// tokens Castellan would never issue (expired, foreign issuer, wrong
+    /// type) that still carry a good signature.
+    pub async fn sign_with_server_key(&self, typ: &str, claims: &Value) -> String {
+        let key = self.server_key().await;
+        sign_raw(&key, &json!({"alg": "ES256", "typ": typ, "kid": key.kid}), claims)
+    }
+
+    /// Claims as Castellan issues them for `client_id`, valid for an hour from now.
+    pub fn claims_for(&self, client_id: &str, scope: &str) -> Value {
+        let now = now();
+        json!({
+            "iss": self.address, "sub": client_id, "aud": self.address,
+            "exp": now + 3600, "iat": now, "jti": castellan::secret::random_token(16),
+            "client_id": client_id, "scope": scope,
+        })
+    }
+
+    /// An admin API request with `token` (none if `None`) and an optional JSON body.
+    pub async fn admin_request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        status_and_json(request.send().await.unwrap()).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -386,4 +456,36 @@ fn test_config(issuer: &str, database_url: &str, settings: &[(&str, &str)]) -> C
         vars.insert((*name).to_owned(), (*value).to_owned());
     }
     Config::from_lookup(|name| vars.get(name).cloned()).expect("a valid test configuration")
+}
+
+/// The current time in unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs() as i64
+}
+
+/// A response's status and JSON body (`Value::Null` when the body is not JSON).
+pub async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap_or_default();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// Asserts an RFC 6749 §5.2 error answer: `status` and JSON with `error` = `code`.
+pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) -> Value {
+    let (actual, body) = status_and_json(response).await;
+    assert_eq!((actual, body["error"].as_str()), (status, Some(code)), "{body}");
+    body
+}
+
+/// A compact JWS of `header` and `claims` signed by `key`, whatever the header says.
+pub fn sign_raw(key: &castellan::keys::KeyMaterial, header: &Value, claims: &Value) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let signature = key.sign(input.as_bytes()).expect("signing works");
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
 }

@@ -4,4 +4,11 @@
 
 mod helpers;
 
+mod admin_clients;
+mod bad_input;
+mod client_credentials;
+mod discovery;
+mod introspection;
+mod keys;
+mod revocation;
 mod smoke;
