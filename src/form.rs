@@ -5,13 +5,17 @@
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
+
+use http_body_util::BodyExt;
 
 use crate::error::ProtocolError;
 
 /// Far above any legitimate request, far below anything that hurts.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+const DRAIN_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 
 /// The parameters of a form body. Empty values count as absent (RFC 6749 §3.1).
 #[derive(Debug, Default)]
@@ -79,11 +83,30 @@ fn is_form_content_type(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
 }
 
-/// Reads a request body of at most `MAX_BODY_BYTES`.
-pub async fn read_body(request: Request) -> Result<axum::body::Bytes, ProtocolError> {
-    axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await.map_err(|_| {
-        ProtocolError::invalid_request(format!("the body is larger than {MAX_BODY_BYTES} bytes"))
-    })
+/// Reads a request body of at most `MAX_BODY_BYTES`. A larger body is
+/// still read (and dropped) up to `DRAIN_LIMIT_BYTES` before the error is
+/// answered: a client still sending when the server closes the connection
+/// would see a reset instead of the error.
+pub async fn read_body(request: Request) -> Result<Bytes, ProtocolError> {
+    let mut body = request.into_body();
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| ProtocolError::invalid_request("the body could not be read"))?;
+        let Ok(data) = frame.into_data() else { continue };
+        seen += data.len();
+        if seen <= MAX_BODY_BYTES {
+            kept.extend_from_slice(&data);
+        } else if seen > DRAIN_LIMIT_BYTES {
+            break;
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(ProtocolError::invalid_request(format!(
+            "the body is larger than {MAX_BODY_BYTES} bytes"
+        )));
+    }
+    Ok(Bytes::from(kept))
 }
 
 /// Extractor for an OAuth form body; rejects with an RFC 6749 error.
