@@ -1,0 +1,425 @@
+#!/usr/bin/env bash
+# Castellan load benchmark: one command, from anywhere.
+#
+#   bench/run.sh
+#
+# Builds the release binary, then for each backend (SQLite, and Postgres when
+# a local server is reachable) starts Castellan on a free loopback port,
+# registers a client_credentials service client through the admin API, and
+# drives three endpoints with wrk:
+#
+#   token       POST /oauth2/token       grant_type=client_credentials (Basic auth)
+#   introspect  POST /oauth2/introspect  token=<valid access token>    (Basic auth)
+#   jwks        GET  /oauth2/jwks
+#
+# It records requests/s, p50/p99 latency and error counts per endpoint, idle
+# RSS after start-up and peak RSS (VmHWM) after the load, checks that SIGTERM
+# stops the server cleanly, and prints a table with the targets beside it.
+# Nothing is written to the repository except the cargo build output.
+#
+# Environment (all optional):
+#   BENCH_DURATION        seconds per measured run (default 10)
+#   BENCH_WARMUP          seconds of warm-up before each run, 0 for none (default 2)
+#   BENCH_CONNECTIONS     wrk connections (default 32)
+#   BENCH_THREADS         wrk threads (default 2)
+#   BENCH_BACKENDS        which backends, space-separated (default "sqlite postgres")
+#   BENCH_SKIP_BUILD      1 to use the existing target/release/castellan as is
+#   CASTELLAN_BENCH_POSTGRES_URL
+#                         admin connection used to create and drop the bench
+#                         database (default postgres://postgres@127.0.0.1:5432/postgres)
+#
+# Exit status: 0 when every run completed with no failed request and every
+# server stopped cleanly on SIGTERM; 1 otherwise. Missing a performance target
+# is reported in the table but does not fail the script.
+
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+MAIN_PID=$BASHPID
+
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-2}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+THREADS=${BENCH_THREADS:-2}
+BACKENDS=${BENCH_BACKENDS:-sqlite postgres}
+SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
+PG_ADMIN_URL=${CASTELLAN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+
+# Targets (see the table at the end).
+TARGET_TOKEN_RPS=20000
+TARGET_INTROSPECT_RPS=15000
+TARGET_P99_US=5000
+TARGET_IDLE_RSS_KB=$((30 * 1024))
+TARGET_PEAK_RSS_KB=$((100 * 1024))
+
+ADMIN_ID=bench-admin
+ADMIN_SECRET=bench-admin-secret-$RANDOM$RANDOM$RANDOM
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() {
+    printf '\n[bench] ERROR: %s\n' "$*" >&2
+    exit 1
+}
+
+for value in "$DURATION" "$WARMUP" "$CONNECTIONS" "$THREADS"; do
+    [[ $value =~ ^[0-9]+$ ]] || die "BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS and BENCH_THREADS must be whole numbers (got '$value')"
+done
+((DURATION >= 1)) || die "BENCH_DURATION must be at least 1"
+((THREADS >= 1 && CONNECTIONS >= THREADS)) || die "need BENCH_CONNECTIONS >= BENCH_THREADS >= 1"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/castellan-bench.XXXXXX")
+SERVER_PID=""
+SERVER_LOG=""
+PG_DB=""
+FAILURES=()
+
+# Stops a running server (quietly) and drops the Postgres bench database.
+# Runs on every exit of the main shell, never in subshells.
+cleanup() {
+    local rc=$?
+    [[ $BASHPID == "$MAIN_PID" ]] || return 0
+    trap - EXIT INT TERM
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        if ((rc != 0)) && [[ -s $SERVER_LOG ]]; then
+            log "last lines of the server log ($SERVER_LOG):"
+            tail -n 20 "$SERVER_LOG" >&2 || true
+        fi
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    drop_pg_db
+    rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- tools
+
+need_apt() {
+    local package=$1
+    command -v apt-get >/dev/null || die "$package is missing and apt-get is not available to install it"
+    if [[ -z ${APT_UPDATED:-} ]]; then
+        log "apt-get update"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        APT_UPDATED=1
+    fi
+    log "installing $package"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
+}
+
+ensure_tools() {
+    command -v wrk >/dev/null || need_apt wrk
+    command -v curl >/dev/null || need_apt curl
+    command -v python3 >/dev/null || need_apt python3
+    command -v wrk >/dev/null || die "wrk is still missing after installing it"
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# json_get KEY < json  — prints the value (Python's str() for non-strings).
+json_get() {
+    python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+# basic_auth ID SECRET — the Authorization value of RFC 6749 §2.3.1.
+basic_auth() {
+    python3 - "$1" "$2" <<'EOF'
+import base64, sys, urllib.parse
+q = lambda s: urllib.parse.quote(s, safe="")
+print("Basic " + base64.b64encode(f"{q(sys.argv[1])}:{q(sys.argv[2])}".encode()).decode())
+EOF
+}
+
+# http EXPECTED_STATUS CURL_ARGS... — prints the body; dies on any other status.
+http() {
+    local expected=$1 status
+    shift
+    status=$(curl -sS -o "$TMP/body" -w '%{http_code}' "$@") || die "curl failed: ${*: -1}"
+    [[ $status == "$expected" ]] ||
+        die "HTTP $status (expected $expected) from ${*: -1}: $(head -c 500 "$TMP/body")"
+    cat "$TMP/body"
+}
+
+# proc_kb PID FIELD — a /proc/PID/status field (VmRSS, VmHWM) in kB.
+proc_kb() {
+    awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+# cpu_ticks PID — user + system CPU time of the process so far, in clock ticks.
+cpu_ticks() {
+    local stat
+    stat=$(<"/proc/$1/stat")
+    stat=${stat##*) } # drop "pid (comm) ": field 14 (utime) becomes the 12th
+    # shellcheck disable=SC2086
+    set -- $stat
+    echo $((${12} + ${13}))
+}
+CLK_TCK=$(getconf CLK_TCK)
+
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.2f ms", u / 1000 }'; }
+
+# ---------------------------------------------------------------- build
+
+build() {
+    local target_dir=${CARGO_TARGET_DIR:-target}
+    [[ $target_dir == /* ]] || target_dir=$ROOT/$target_dir
+    BIN=$target_dir/release/castellan
+    if [[ $SKIP_BUILD == 1 ]]; then
+        log "BENCH_SKIP_BUILD=1: using $BIN as is"
+    else
+        log "cargo build --release (this can take several minutes)"
+        (cd "$ROOT" && cargo build --release) || die "cargo build --release failed"
+    fi
+    [[ -x $BIN ]] || die "no binary at $BIN"
+}
+
+# ---------------------------------------------------------------- postgres
+
+pg_reachable() { psql "$PG_ADMIN_URL" -Atqc 'select 1' >/dev/null 2>&1; }
+
+drop_pg_db() {
+    [[ -n $PG_DB ]] || return 0
+    psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 ||
+        psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 ||
+        log "WARNING: could not drop the Postgres database $PG_DB"
+    PG_DB=""
+}
+
+# Creates a fresh database and sets PG_URL to it; returns 1 to skip Postgres.
+setup_postgres() {
+    if ! command -v psql >/dev/null; then
+        log "SKIPPING Postgres: psql is not installed"
+        return 1
+    fi
+    if ! pg_reachable && command -v pg_ctlcluster >/dev/null && [[ -d /etc/postgresql ]]; then
+        log "Postgres is not reachable at $PG_ADMIN_URL: starting the local cluster"
+        local version
+        for version in /etc/postgresql/*/; do
+            version=$(basename "$version")
+            pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 || true
+        done
+        for _ in $(seq 30); do pg_reachable && break; sleep 0.5; done
+    fi
+    if ! pg_reachable; then
+        log "SKIPPING Postgres: cannot connect to $PG_ADMIN_URL (set CASTELLAN_BENCH_POSTGRES_URL)"
+        return 1
+    fi
+    PG_DB=castellan_bench_$$_$RANDOM
+    psql "$PG_ADMIN_URL" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $PG_DB" >/dev/null ||
+        { PG_DB=""; die "could not create the Postgres database"; }
+    PG_URL=$(python3 - "$PG_ADMIN_URL" "$PG_DB" <<'EOF'
+import sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+print(urllib.parse.urlunsplit(u._replace(path="/" + sys.argv[2])))
+EOF
+)
+}
+
+# ---------------------------------------------------------------- server
+
+start_server() {
+    local backend=$1 database_url=$2 started
+    PORT=$(free_port)
+    BASE=http://127.0.0.1:$PORT
+    SERVER_LOG=$TMP/server-$backend.log
+    log "$backend: starting castellan on $BASE"
+    started=$(date +%s%N)
+    CASTELLAN_LISTEN=127.0.0.1:$PORT \
+        CASTELLAN_ISSUER=$BASE \
+        DATABASE_URL=$database_url \
+        CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_ID=$ADMIN_ID \
+        CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET=$ADMIN_SECRET \
+        RUST_LOG=warn \
+        "$BIN" serve >"$SERVER_LOG" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 600); do
+        kill -0 "$SERVER_PID" 2>/dev/null || {
+            cat "$SERVER_LOG" >&2
+            SERVER_PID=""
+            die "$backend: the server exited during start-up (log above)"
+        }
+        curl -fs -o /dev/null "$BASE/readyz" && break
+        sleep 0.1
+    done
+    curl -fs -o /dev/null "$BASE/readyz" || die "$backend: /readyz did not answer 200 within 60 s"
+    STARTUP_MS=$((($(date +%s%N) - started) / 1000000))
+}
+
+# Sends SIGTERM and checks that the server exits, and exits with status 0.
+stop_server() {
+    local backend=$1 status
+    kill -TERM "$SERVER_PID"
+    for _ in $(seq 150); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+        FAILURES+=("$backend: the server did not exit within 15 s of SIGTERM")
+        SHUTDOWN="NO EXIT"
+        return
+    fi
+    if wait "$SERVER_PID"; then status=0; else status=$?; fi
+    SERVER_PID=""
+    if ((status == 0)); then
+        SHUTDOWN="clean"
+    else
+        FAILURES+=("$backend: the server exited with status $status after SIGTERM")
+        SHUTDOWN="status $status"
+    fi
+}
+
+# ---------------------------------------------------------------- load
+
+# run_wrk BACKEND NAME METHOD PATH BODY AUTH — appends one result row.
+run_wrk() {
+    local backend=$1 name=$2 method=$3 path=$4 body=$5 auth=$6
+    local out=$TMP/wrk-$backend-$name.txt line kv
+    local requests=0 rps=0 p50=0 p99=0 status_errors=0 socket_errors=0 ticks cpu_us
+    export BENCH_METHOD=$method BENCH_BODY=$body BENCH_AUTH=$auth
+    if ((WARMUP > 0)); then
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH_DIR/request.lua" "$BASE$path" >/dev/null ||
+            die "$backend $name: wrk warm-up failed"
+    fi
+    log "$backend: $name ($method $path) for ${DURATION}s, $CONNECTIONS connections, $THREADS threads"
+    ticks=$(cpu_ticks "$SERVER_PID")
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH_DIR/request.lua" "$BASE$path" >"$out" ||
+        { cat "$out" >&2; die "$backend $name: wrk failed"; }
+    ticks=$(($(cpu_ticks "$SERVER_PID") - ticks))
+    unset BENCH_METHOD BENCH_BODY BENCH_AUTH
+    line=$(grep '^BENCH_RESULT' "$out") || { cat "$out" >&2; die "$backend $name: no result line from wrk"; }
+    for kv in $line; do
+        case $kv in
+            requests=*) requests=${kv#*=} ;;
+            rps=*) rps=${kv#*=} ;;
+            p50_us=*) p50=${kv#*=} ;;
+            p99_us=*) p99=${kv#*=} ;;
+            status_errors=*) status_errors=${kv#*=} ;;
+            socket_errors=*) socket_errors=${kv#*=} ;;
+        esac
+    done
+    # wrk's own text, as a cross-check of the Lua summary.
+    if grep -q 'Non-2xx or 3xx responses' "$out"; then
+        log "$backend $name: wrk reports $(grep 'Non-2xx or 3xx responses' "$out" | xargs)"
+    fi
+    if ((requests == 0)); then
+        FAILURES+=("$backend $name: no request completed")
+    fi
+    if ((status_errors + socket_errors > 0)); then
+        FAILURES+=("$backend $name: $status_errors non-2xx/3xx responses and $socket_errors socket errors out of $requests")
+        log "$backend $name: FAILED REQUESTS — wrk output:"
+        cat "$out" >&2
+    fi
+    # Server CPU time per request: unlike req/s, barely affected by wrk or
+    # anything else sharing the CPUs.
+    cpu_us=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.0f", n ? t / hz * 1e6 / n : 0 }')
+    local target_rps="" verdict=ok
+    case $name in
+        token) target_rps=$TARGET_TOKEN_RPS ;;
+        introspect) target_rps=$TARGET_INTROSPECT_RPS ;;
+    esac
+    if [[ -n $target_rps ]] && awk -v r="$rps" -v t="$target_rps" 'BEGIN { exit !(r < t) }'; then
+        verdict=MISS
+    fi
+    ((p99 < TARGET_P99_US)) || verdict=MISS
+    ((status_errors + socket_errors == 0)) || verdict=ERRORS
+    ROWS+=("$(printf '%-9s %-11s %10.0f %10s %10s %8s %10s  %s' "$backend" "$name" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+        "$((status_errors + socket_errors))" "$cpu_us us" "$verdict")")
+}
+
+bench_backend() {
+    local backend=$1 database_url=$2
+    start_server "$backend" "$database_url"
+
+    # Setup through the admin API: an admin token, a service client, its token.
+    local admin_token created client_id client_secret auth token active
+    admin_token=$(http 200 -u "$ADMIN_ID:$ADMIN_SECRET" -d grant_type=client_credentials -d scope=admin \
+        "$BASE/oauth2/token" | json_get access_token)
+    created=$(http 201 -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+        -d '{"grant_types":["client_credentials"],"redirect_uris":[],"response_types":[],"scope":"read write"}' \
+        "$BASE/admin/clients")
+    client_id=$(json_get client_id <<<"$created")
+    client_secret=$(json_get client_secret <<<"$created")
+    auth=$(basic_auth "$client_id" "$client_secret")
+    token=$(http 200 -H "Authorization: $auth" -d grant_type=client_credentials "$BASE/oauth2/token" |
+        json_get access_token)
+    active=$(http 200 -H "Authorization: $auth" --data-urlencode "token=$token" "$BASE/oauth2/introspect" |
+        json_get active)
+    [[ $active == True ]] || die "$backend: the service client's fresh token introspects as inactive"
+    http 200 "$BASE/oauth2/jwks" >/dev/null
+
+    sleep 1
+    local idle_kb peak_kb after_kb
+    idle_kb=$(proc_kb "$SERVER_PID" VmRSS)
+
+    run_wrk "$backend" token POST /oauth2/token "grant_type=client_credentials" "$auth"
+    run_wrk "$backend" introspect POST /oauth2/introspect "token=$token" "$auth"
+    run_wrk "$backend" jwks GET /oauth2/jwks "" ""
+
+    peak_kb=$(proc_kb "$SERVER_PID" VmHWM)
+    after_kb=$(proc_kb "$SERVER_PID" VmRSS)
+    local log_problems
+    log_problems=$(grep -Eci 'warn|error' "$SERVER_LOG" || true)
+    ((log_problems == 0)) || log "$backend: the server logged $log_problems warning/error line(s); see below"
+    ((log_problems == 0)) || grep -Ei 'warn|error' "$SERVER_LOG" | head -n 10 >&2
+
+    stop_server "$backend"
+    local idle_verdict=ok peak_verdict=ok
+    ((idle_kb < TARGET_IDLE_RSS_KB)) || idle_verdict=MISS
+    ((peak_kb < TARGET_PEAK_RSS_KB)) || peak_verdict=MISS
+    MEM_ROWS+=("$(printf '%-9s %14s %-4s %14s %-4s %14s %8s ms  %s' "$backend" "$(mb "$idle_kb")" "$idle_verdict" \
+        "$(mb "$peak_kb")" "$peak_verdict" "$(mb "$after_kb")" "$STARTUP_MS" "$SHUTDOWN")")
+}
+
+# ---------------------------------------------------------------- main
+
+ROWS=()
+MEM_ROWS=()
+ensure_tools
+build
+
+for backend in $BACKENDS; do
+    case $backend in
+        sqlite)
+            bench_backend sqlite "sqlite://$TMP/bench.db"
+            ;;
+        postgres)
+            if setup_postgres; then
+                bench_backend postgres "$PG_URL"
+                drop_pg_db
+            else
+                MEM_ROWS+=("$(printf '%-9s %s' postgres 'skipped: no reachable Postgres')")
+            fi
+            ;;
+        *) die "unknown backend '$backend' in BENCH_BACKENDS (sqlite, postgres)" ;;
+    esac
+done
+
+echo
+echo "Castellan benchmark — $(nproc) CPU(s), wrk -t$THREADS -c$CONNECTIONS, ${DURATION}s per run (+${WARMUP}s warm-up); wrk shares the CPUs with the server"
+echo
+printf '%-9s %-11s %10s %10s %10s %8s %10s  %s\n' backend endpoint 'req/s' p50 p99 errors 'cpu/req' target
+printf '%-9s %-11s %10s %10s %10s %8s %10s  %s\n' --------- ----------- ---------- ---------- ---------- -------- ---------- ------
+for row in "${ROWS[@]}"; do echo "$row"; done
+echo
+printf '%-9s %19s %19s %14s %11s  %s\n' backend 'idle RSS' 'peak RSS (VmHWM)' 'RSS after' 'start-up' 'SIGTERM'
+printf '%-9s %19s %19s %14s %11s  %s\n' --------- ------------------- ------------------- -------------- ----------- -------
+for row in "${MEM_ROWS[@]}"; do echo "$row"; done
+echo
+echo "Targets: token >= $TARGET_TOKEN_RPS req/s, introspect >= $TARGET_INTROSPECT_RPS req/s, p99 < $((TARGET_P99_US / 1000)) ms," \
+    "idle RSS < $((TARGET_IDLE_RSS_KB / 1024)) MB, peak RSS < $((TARGET_PEAK_RSS_KB / 1024)) MB under load"
+echo "cpu/req: the server's CPU time (user+system) per request; alone on this machine it could serve at most $(nproc) x 1e6 / cpu/req req/s"
+
+if ((${#FAILURES[@]} > 0)); then
+    echo
+    echo "FAILED:"
+    for failure in "${FAILURES[@]}"; do echo "  - $failure"; done
+    exit 1
+fi
