@@ -1,6 +1,8 @@
 //! Access tokens: self-contained JWTs per RFC 9068, so issuing one writes
 //! nothing and a resource server can check one with the JWKS alone.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Validation, decode, decode_header};
@@ -93,12 +95,22 @@ pub fn issue(
     Ok(IssuedToken { token, expires_in: ttl, claims })
 }
 
-/// Checks signature, type, issuer and expiry. Revocation and the client's
+/// Checks signature, type, issuer and expiry (the latter at the first
+/// check only: `validate` checks it again). Revocation and the client's
 /// existence are checked by `validate`.
-pub async fn verify(state: &AppState, token: &str) -> Option<AccessTokenClaims> {
+pub async fn verify(state: &AppState, token: &str) -> Option<Arc<AccessTokenClaims>> {
     if token.len() > MAX_TOKEN_LEN {
         return None;
     }
+    if let Some(claims) = state.verified_tokens.get(token) {
+        return Some(claims);
+    }
+    let claims = Arc::new(verify_signature(state, token).await?);
+    state.verified_tokens.insert(token, claims.clone());
+    Some(claims)
+}
+
+async fn verify_signature(state: &AppState, token: &str) -> Option<AccessTokenClaims> {
     let header = decode_header(token).ok()?;
     // RFC 9068 §4: the resource server MUST check typ is at+jwt.
     let typ = header.typ.as_deref()?;
@@ -117,7 +129,10 @@ pub async fn verify(state: &AppState, token: &str) -> Option<AccessTokenClaims> 
 
 /// Whether `token` is an access token in good standing: `verify`, and not
 /// revoked, and its client still registered.
-pub async fn validate(state: &AppState, token: &str) -> Result<Option<AccessTokenClaims>, ProtocolError> {
+pub async fn validate(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Arc<AccessTokenClaims>>, ProtocolError> {
     let Some(claims) = verify(state, token).await else { return Ok(None) };
     if claims.exp <= clock::now() || state.revocations.is_revoked(&claims.jti) {
         return Ok(None);

@@ -25,7 +25,7 @@ pub async fn introspect(
     // `token_type_hint` is only a hint (§2.1): we only issue one kind of
     // token here, so every token is looked up the same way.
     let body = match access_token::validate(&state, token).await? {
-        Some(claims) => active(claims),
+        Some(claims) => active(&claims),
         None => json!({"active": false}),
     };
     let mut response = Json(body).into_response();
@@ -33,7 +33,7 @@ pub async fn introspect(
     Ok(response)
 }
 
-fn active(claims: access_token::AccessTokenClaims) -> Value {
+fn active(claims: &access_token::AccessTokenClaims) -> Value {
     let mut body = json!({
         "active": true,
         "scope": claims.scope,
@@ -46,7 +46,7 @@ fn active(claims: access_token::AccessTokenClaims) -> Value {
         "jti": claims.jti,
         "token_type": "Bearer",
     });
-    if let Some(roles) = claims.roles {
+    if let Some(roles) = &claims.roles {
         body["roles"] = json!(roles);
     }
     if let Some(auth_time) = claims.auth_time {

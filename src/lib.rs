@@ -30,3 +30,4 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod token;
+pub mod verified_tokens;

@@ -64,6 +64,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         storage,
         keys: Arc::new(keys),
         revocations: Arc::new(revocations),
+        verified_tokens: Arc::default(),
     })
 }
 

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::keys::Keyring;
 use crate::revocation::RevocationList;
 use crate::storage::Storage;
+use crate::verified_tokens::VerifiedTokens;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,4 +16,5 @@ pub struct AppState {
     pub clients: Arc<ClientRegistry>,
     pub keys: Arc<Keyring>,
     pub revocations: Arc<RevocationList>,
+    pub verified_tokens: Arc<VerifiedTokens>,
 }
