@@ -101,6 +101,9 @@ async fn method_not_allowed() -> Response {
 /// One debug line per request: method, path (never the query, which may
 /// carry codes or tokens), status and time taken.
 async fn log_request(request: Request, next: Next) -> Response {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return next.run(request).await;
+    }
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();
