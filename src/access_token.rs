@@ -9,7 +9,7 @@ use jsonwebtoken::{Validation, decode, decode_header};
 use serde::{Deserialize, Serialize};
 
 use crate::clock;
-use crate::domain::{ClientId, ScopeSet};
+use crate::domain::{Client, ClientId, GrantType, ScopeSet};
 use crate::error::ProtocolError;
 use crate::keys::{KeyAlgorithm, KeyMaterial};
 use crate::secret::random_token;
@@ -138,9 +138,24 @@ pub async fn validate(
         return Ok(None);
     }
     let Ok(client_id) = ClientId::parse(&claims.client_id) else { return Ok(None) };
-    match state.clients.get(&client_id).await? {
-        // A token older than its client belongs to a deleted namesake.
-        Some(client) if claims.iat >= client.issued_at => Ok(Some(claims)),
-        _ => Ok(None),
+    let Some(client) = state.clients.get(&client_id).await? else { return Ok(None) };
+    Ok(still_granted(&claims, &client).then_some(claims))
+}
+
+/// Clocks of instances may differ by this much (client creation vs token issue).
+const CLOCK_SKEW_SECS: i64 = 30;
+
+/// Whether the client, as registered now, would still be given this token:
+/// a change to the client (scope narrowed, grant removed) cuts the tokens it
+/// already holds, and a token older than its client belongs to a deleted
+/// namesake.
+fn still_granted(claims: &AccessTokenClaims, client: &Client) -> bool {
+    if claims.iat + CLOCK_SKEW_SECS < client.issued_at {
+        return false;
     }
+    if !claims.scopes().all(|scope| client.metadata.scope.contains(scope)) {
+        return false;
+    }
+    // A token a client got for itself needs the grant it came from.
+    claims.sub != claims.client_id || client.metadata.allows_grant(GrantType::ClientCredentials)
 }

@@ -19,7 +19,7 @@ pub async fn ensure_admin_client(
     if admin.client_secret.expose().len() < RECOMMENDED_SECRET_LEN {
         tracing::warn!(
             "CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET is shorter than {RECOMMENDED_SECRET_LEN} characters; \
-             use a long random value (e.g. `openssl rand -base64 32`)"
+             use a long random value (e.g. `openssl rand -hex 32`)"
         );
     }
     let client = Client {

@@ -95,7 +95,7 @@ async fn rotate(config: Config, algorithms: Vec<KeyAlgorithm>) -> Result<(), Str
     let keyring = Keyring::load(storage.keys.clone(), config.key_encryption_key.clone())
         .await
         .map_err(|e| e.to_string())?;
-    let publish_until = server::retired_key_publish_until(&config);
+    let publish_until = server::retired_key_publish_until();
     for algorithm in algorithms {
         let kid = keyring.rotate(algorithm, publish_until).await.map_err(|e| e.to_string())?;
         println!("{}: new active key {kid}", algorithm.name());

@@ -5,6 +5,7 @@
 //! within that time. Unknown ids are cached too, within a size bound.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -22,11 +23,14 @@ pub struct ClientRegistry {
     store: Arc<dyn ClientStore>,
     ttl: Duration,
     entries: RwLock<HashMap<ClientId, Entry>>,
+    /// Bumped by every invalidation, so a read that raced with a change does
+    /// not put the old client back.
+    generation: AtomicU64,
 }
 
 impl ClientRegistry {
     pub fn new(store: Arc<dyn ClientStore>, ttl: Duration) -> Self {
-        Self { store, ttl, entries: RwLock::new(HashMap::new()) }
+        Self { store, ttl, entries: RwLock::new(HashMap::new()), generation: AtomicU64::new(0) }
     }
 
     pub fn store(&self) -> &dyn ClientStore {
@@ -40,11 +44,16 @@ impl ClientRegistry {
         {
             return Ok(entry.client.clone());
         }
+        let generation = self.generation.load(Ordering::Acquire);
         let client = self.store.get_client(id).await?.map(Arc::new);
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::Acquire) != generation {
+            return Ok(client);
+        }
         if entries.len() >= MAX_ENTRIES {
+            // Probes for unknown ids go first, so they cannot flush real clients.
             let ttl = self.ttl;
-            entries.retain(|_, e| e.loaded_at.elapsed() < ttl);
+            entries.retain(|_, e| e.client.is_some() && e.loaded_at.elapsed() < ttl);
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
@@ -55,6 +64,8 @@ impl ClientRegistry {
 
     /// Forgets `id`, after this instance changed or deleted it.
     pub fn invalidate(&self, id: &ClientId) {
-        self.entries.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.remove(id);
     }
 }

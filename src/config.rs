@@ -53,6 +53,7 @@ pub struct Config {
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/castellan.db";
+pub const MAX_ACCESS_TOKEN_TTL_SECS: u64 = 86_400;
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -89,7 +90,12 @@ impl Config {
             bootstrap_admin: bootstrap_admin(&get)?,
             log_format,
             key_encryption_key,
-            access_token_ttl: seconds(&get, "CASTELLAN_ACCESS_TOKEN_TTL", 3600, 10..=86_400)?,
+            access_token_ttl: seconds(
+                &get,
+                "CASTELLAN_ACCESS_TOKEN_TTL",
+                3600,
+                10..=MAX_ACCESS_TOKEN_TTL_SECS,
+            )?,
             client_cache_ttl: seconds(&get, "CASTELLAN_CLIENT_CACHE_TTL", 5, 0..=300)?,
             sync_interval: seconds(&get, "CASTELLAN_SYNC_INTERVAL", 1, 1..=60)?,
         })

@@ -18,8 +18,15 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const DRAIN_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 
 /// The parameters of a form body. Empty values count as absent (RFC 6749 §3.1).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Params(HashMap<String, String>);
+
+/// Only the names: the values include secrets and tokens.
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
 
 impl Params {
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -64,8 +71,10 @@ pub fn decode_component(input: &[u8]) -> Option<String> {
             b'+' => bytes.push(b' '),
             b'%' => {
                 let hex = input.get(i + 1..i + 3)?;
-                let hex = std::str::from_utf8(hex).ok()?;
-                bytes.push(u8::from_str_radix(hex, 16).ok()?);
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                bytes.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
                 i += 2;
             }
             byte => bytes.push(byte),
@@ -152,6 +161,7 @@ mod tests {
         assert!(Params::parse(b"a=%zz").is_err());
         assert!(Params::parse(b"a=%ff").is_err());
         assert!(Params::parse(b"a=%f").is_err());
+        assert!(Params::parse(b"a=%+f").is_err());
         assert!(Params::parse(&[b'a', b'=', 0xff]).is_err());
     }
 }

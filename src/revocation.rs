@@ -51,8 +51,13 @@ impl RevocationList {
         Ok(())
     }
 
-    /// Deletes revocations of tokens that have expired anyway.
+    /// Deletes revocations of tokens that have expired anyway, then re-reads
+    /// every unexpired revocation: a backstop for rows the incremental sync
+    /// missed (an instance whose clock runs far behind stamps them too early).
     pub async fn prune(&self) -> Result<u64, StorageError> {
-        self.store.prune_revocations(clock::now()).await
+        let pruned = self.store.prune_revocations(clock::now()).await?;
+        *self.synced_at.lock().unwrap_or_else(|e| e.into_inner()) = 0;
+        self.sync().await?;
+        Ok(pruned)
     }
 }

@@ -41,10 +41,12 @@ pub enum StartError {
 }
 
 /// Until when a key retired now must stay in the JWKS: past the expiry of
-/// the last token any instance may still sign with it.
-pub fn retired_key_publish_until(config: &Config) -> i64 {
+/// the last token any instance may still sign with it. The longest allowed
+/// token lifetime is used, not this process's: `keys rotate` may run with
+/// other settings than the servers.
+pub fn retired_key_publish_until() -> i64 {
     let margin = KEY_REFRESH_INTERVAL.as_secs() + 60;
-    crate::clock::now() + (config.access_token_ttl.as_secs() + margin) as i64
+    crate::clock::now() + (crate::config::MAX_ACCESS_TOKEN_TTL_SECS + margin) as i64
 }
 
 /// Connects storage, loads keys and caches, and creates the bootstrap client.

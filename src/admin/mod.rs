@@ -38,6 +38,11 @@ async fn require_admin(
 ) -> Result<Response, ProtocolError> {
     let token = bearer::from_headers(request.headers())?;
     let claims = access_token::validate(&state, token).await?.ok_or_else(bearer::invalid_token)?;
+    // RFC 9068 §4: a resource server checks it is the audience; the admin
+    // API is this issuer's own resource.
+    if claims.aud != state.config.issuer {
+        return Err(bearer::invalid_token());
+    }
     if !claims.scopes().any(|s| s == ADMIN_SCOPE) {
         return Err(bearer::insufficient_scope(ADMIN_SCOPE));
     }

@@ -98,7 +98,16 @@ impl Keyring {
         for row in &stored {
             let material = match previous.by_kid.get(&row.kid) {
                 Some(known) => known.clone(),
-                None => Arc::new(self.parse(row)?),
+                None => match self.parse(row) {
+                    Ok(material) => Arc::new(material),
+                    // A retired key we cannot read must not stop the others
+                    // from loading; an active one we cannot sign with is fatal.
+                    Err(error) if row.retired_at.is_some() => {
+                        tracing::warn!(kid = %row.kid, %error, "skipping an unreadable retired signing key");
+                        continue;
+                    }
+                    Err(error) => return Err(error.into()),
+                },
             };
             if row.retired_at.is_none() {
                 next.active.insert(material.algorithm, material.clone());

@@ -34,13 +34,23 @@ pub enum StorageError {
 
 impl From<sqlx::Error> for StorageError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                Self::Unavailable(error)
-            }
-            _ => Self::Database(error),
-        }
+        let unavailable = match &error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| is_transient(&code)),
+            _ => false,
+        };
+        if unavailable { Self::Unavailable(error) } else { Self::Database(error) }
     }
+}
+
+/// Database error codes that mean "not now" rather than "never": Postgres
+/// connection exceptions (class 08), shutdowns (57P0x), too many connections
+/// (53300); SQLite busy or locked (5, 6) after the busy timeout.
+fn is_transient(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("57P0") || code == "53300" || code == "5" || code == "6"
 }
 
 #[async_trait]

@@ -26,8 +26,13 @@ impl Store {
         {
             std::fs::create_dir_all(parent).map_err(|e| StorageError::Unavailable(sqlx::Error::Io(e)))?;
         }
+        // An in-memory database exists once per connection: keep exactly one, forever.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
+            .max_connections(if in_memory { 1 } else { max_connections })
+            .min_connections(if in_memory { 1 } else { 0 })
+            .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(1800)) })
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;

@@ -6,6 +6,7 @@ mod helpers;
 
 mod admin_clients;
 mod bad_input;
+mod client_changes;
 mod client_credentials;
 mod discovery;
 mod introspection;
