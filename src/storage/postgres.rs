@@ -1,9 +1,11 @@
 //! The Postgres backend: several Castellan instances share one database.
 //! Migrations take sqlx's advisory lock, so instances may start together.
 
+use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::PgPoolOptions;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 
 type Db = sqlx::Postgres;
 
@@ -13,10 +15,14 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 impl Store {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StorageError> {
+        let options = PgConnectOptions::from_str(url)?;
+        // One direct connection first: its error names the cause (refused,
+        // authentication, unknown database) where a pool only says it timed out.
+        PgConnection::connect_with(&options).await?.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
+            .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
