@@ -1,6 +1,7 @@
 //! Settings, read from the environment and validated once at start. A bad
 //! value stops the process with a message naming the variable.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -56,8 +57,15 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/castellan.db";
 pub const MAX_ACCESS_TOKEN_TTL_SECS: u64 = 86_400;
 
 impl Config {
+    /// Settings from the environment, falling back to the file named by
+    /// `CASTELLAN_CONFIG` (if set): the environment wins.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let file = match env("CASTELLAN_CONFIG") {
+            Some(path) => read_config_file(&path)?,
+            None => HashMap::new(),
+        };
+        Self::from_lookup(|name| env(name).or_else(|| file.get(name).cloned()))
     }
 
     /// Builds the configuration from any variable source (tests pass a map).
@@ -109,6 +117,33 @@ impl Config {
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{}", self.issuer.trim_end_matches('/'), path)
     }
+}
+
+/// A config file: `NAME=value` lines with the same names as the environment
+/// variables; blank lines and `#` comments are skipped, and a value may be
+/// wrapped in double quotes.
+fn read_config_file(path: &str) -> Result<HashMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| error("CASTELLAN_CONFIG", format!("cannot read {path:?}: {e}")))?;
+    parse_config_file(&text)
+        .map_err(|line| error("CASTELLAN_CONFIG", format!("{path}:{line}: expected NAME=value")))
+}
+
+fn parse_config_file(text: &str) -> Result<HashMap<String, String>, usize> {
+    let mut settings = HashMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line.split_once('=').ok_or(index + 1)?;
+        let value = value.trim();
+        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+        if !value.is_empty() {
+            settings.insert(name.trim().to_owned(), value.to_owned());
+        }
+    }
+    Ok(settings)
 }
 
 /// RFC 8414 §2: the issuer is an https URL (http allowed here for local
@@ -166,7 +201,6 @@ fn seconds(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let vars: HashMap<String, String> =
@@ -180,6 +214,17 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.issuer, "http://127.0.0.1:8080");
         assert!(config.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn config_files_hold_name_value_lines() {
+        let settings = parse_config_file(
+            "# comment\n\nCASTELLAN_LISTEN = 0.0.0.0:9000\nCASTELLAN_ISSUER=\"https://id.example\"\n",
+        )
+        .unwrap();
+        assert_eq!(settings["CASTELLAN_LISTEN"], "0.0.0.0:9000");
+        assert_eq!(settings["CASTELLAN_ISSUER"], "https://id.example");
+        assert_eq!(parse_config_file("ok=1\nnot a setting\n"), Err(2));
     }
 
     #[test]
