@@ -203,12 +203,7 @@ async fn a_client_without_the_grant_is_unauthorized_client(backend: Backend) {
 /// RFC 6749 §4.4: public clients cannot use `client_credentials`.
 async fn a_public_client_cannot_use_client_credentials(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (_, body) = app
-        .register_client(json!({
-            "redirect_uris": ["https://app.example.com/cb"], "token_endpoint_auth_method": "none",
-        }))
-        .await;
-    let id = body["client_id"].as_str().unwrap();
+    let id = &app.public_client().await;
     let response =
         app.post_form("/oauth2/token", &format!("grant_type=client_credentials&client_id={id}"), None).await;
     let (status, body) = crate::helpers::status_and_json(response).await;

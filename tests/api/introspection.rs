@@ -203,12 +203,7 @@ async fn introspection_requires_client_authentication(backend: Backend) {
 /// secret); the answer is 401 `invalid_client`.
 async fn a_public_client_cannot_introspect(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (_, body) = app
-        .register_client(json!({
-            "redirect_uris": ["https://app.example.com/cb"], "token_endpoint_auth_method": "none",
-        }))
-        .await;
-    let id = body["client_id"].as_str().unwrap();
+    let id = &app.public_client().await;
     let token = app.admin_token().await;
     let response = app.post_form("/oauth2/introspect", &format!("token={token}&client_id={id}"), None).await;
     assert_error(response, 401, "invalid_client").await;

@@ -97,6 +97,17 @@ impl TestApp {
         (body["client_id"].as_str().unwrap().to_owned(), body["client_secret"].as_str().unwrap().to_owned())
     }
 
+    /// Registers a public client (`token_endpoint_auth_method: none`); returns its id.
+    pub async fn public_client(&self) -> String {
+        let (status, body) = self
+            .register_client(json!({
+                "redirect_uris": ["https://app.example.com/cb"], "token_endpoint_auth_method": "none",
+            }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["client_id"].as_str().unwrap().to_owned()
+    }
+
     /// Introspects `token` as `caller` (id, secret) and returns the JSON answer.
     pub async fn introspect(&self, caller: (&str, &str), token: &str) -> Value {
         let response = self
