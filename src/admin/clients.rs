@@ -49,23 +49,19 @@ fn metadata_from(
     request.validate()
 }
 
-/// The `{client_id}` path segment, rejected as JSON `not_found` when it is
-/// not even decodable (axum's own rejection would be plain text).
-pub struct ClientPath(String);
+/// The `{client_id}` path segment, parsed once here. Anything that is not a
+/// client id (undecodable, empty, too long) is JSON `not_found`, where
+/// axum's own rejection would be plain text.
+pub struct ClientPath(ClientId);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientPath {
     type Rejection = ProtocolError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(id) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ProtocolError::not_found("no such client"))?;
-        Ok(Self(id))
+        let not_found = || ProtocolError::not_found("no such client");
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| not_found())?;
+        ClientId::parse(&raw).map(Self).map_err(|_| not_found())
     }
-}
-
-fn parse_id(raw: &str) -> Result<ClientId, ProtocolError> {
-    ClientId::parse(raw).map_err(|_| ProtocolError::not_found("no such client"))
 }
 
 pub async fn create(
@@ -94,7 +90,6 @@ pub async fn show(
     State(state): State<AppState>,
     ClientPath(id): ClientPath,
 ) -> Result<Json<ClientView>, ProtocolError> {
-    let id = parse_id(&id)?;
     let client = state
         .clients
         .store()
@@ -111,7 +106,6 @@ pub async fn replace(
     ClientPath(id): ClientPath,
     body: Result<JsonBody<ClientMetadataRequest>, ProtocolError>,
 ) -> Result<Json<ClientView>, ProtocolError> {
-    let id = parse_id(&id)?;
     let metadata = metadata_from(body)?;
     let existing = state
         .clients
@@ -142,7 +136,6 @@ pub async fn delete(
     State(state): State<AppState>,
     ClientPath(id): ClientPath,
 ) -> Result<StatusCode, ProtocolError> {
-    let id = parse_id(&id)?;
     if !state.clients.store().delete_client(&id).await? {
         return Err(ProtocolError::not_found("no such client"));
     }
