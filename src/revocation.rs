@@ -38,6 +38,14 @@ impl RevocationList {
         Ok(())
     }
 
+    /// Adds tokens a storage transaction has already recorded as revoked.
+    pub fn remember(&self, tokens: crate::storage::RevokedTokens) {
+        if tokens.is_empty() {
+            return;
+        }
+        self.revoked.write().unwrap_or_else(|e| e.into_inner()).extend(tokens);
+    }
+
     /// Fetches revocations made since the last sync (by any instance).
     pub async fn sync(&self) -> Result<(), StorageError> {
         let now = clock::now();

@@ -13,8 +13,17 @@ use async_trait::async_trait;
 
 use crate::domain::{Client, ClientId};
 
+mod grants;
+mod identity;
 mod postgres;
 mod sqlite;
+
+pub use grants::{AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, TokenFamily};
+pub use identity::{Consent, ConsentStore, LoginThrottleStore, SessionRecordStore, UserStore};
+
+/// Access tokens just recorded as revoked, as `(jti, expires_at)`, for the
+/// caller to add to its instance's revocation list at once.
+pub type RevokedTokens = Vec<(String, i64)>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -117,19 +126,38 @@ pub struct Storage {
     pub keys: Arc<dyn KeyStore>,
     pub revocations: Arc<dyn RevocationStore>,
     pub health: Arc<dyn HealthCheck>,
+    pub users: Arc<dyn UserStore>,
+    pub consents: Arc<dyn ConsentStore>,
+    pub grants: Arc<dyn GrantStore>,
+    pub sessions: Arc<dyn SessionRecordStore>,
+    pub login_throttle: Arc<dyn LoginThrottleStore>,
 }
 
 impl Storage {
     fn from_backend<B>(backend: B) -> Self
     where
-        B: ClientStore + KeyStore + RevocationStore + HealthCheck + 'static,
+        B: ClientStore
+            + KeyStore
+            + RevocationStore
+            + HealthCheck
+            + UserStore
+            + ConsentStore
+            + GrantStore
+            + SessionRecordStore
+            + LoginThrottleStore
+            + 'static,
     {
         let backend = Arc::new(backend);
         Self {
             clients: backend.clone(),
             keys: backend.clone(),
             revocations: backend.clone(),
-            health: backend,
+            health: backend.clone(),
+            users: backend.clone(),
+            consents: backend.clone(),
+            grants: backend.clone(),
+            sessions: backend.clone(),
+            login_throttle: backend,
         }
     }
 

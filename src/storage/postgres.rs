@@ -10,6 +10,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 type Db = sqlx::Postgres;
 
 include!("sql.rs");
+include!("sql_identity.rs");
+include!("sql_grants.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 

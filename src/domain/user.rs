@@ -1,0 +1,196 @@
+//! Users (resource owners) as the admin API creates them and the login page
+//! finds them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ProtocolError;
+
+/// A user identifier: server-generated, 128 random bits. It is the `sub` of
+/// the user's tokens, so it never changes and is never reused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        let visible = value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if value.is_empty() || value.len() > 64 || !visible {
+            return Err("a user id is 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'");
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn generate() -> Self {
+        Self(crate::secret::random_token(16))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for UserId {
+    type Error = &'static str;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<UserId> for String {
+    fn from(value: UserId) -> Self {
+        value.0
+    }
+}
+
+/// A username as typed: 1 to 64 characters, no control characters, no
+/// surrounding spaces. Unique regardless of case (`key`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        let value = value.trim();
+        if value.is_empty() || value.chars().count() > 64 || value.chars().any(char::is_control) {
+            return Err("a username is 1 to 64 characters without control characters");
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The case-folded form under which the username is unique and looked up.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl From<Username> for String {
+    fn from(value: Username) -> Self {
+        value.0
+    }
+}
+
+/// A stored user. The password hash is a PHC string (argon2id).
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: UserId,
+    pub username: Username,
+    pub password_hash: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub roles: Vec<String>,
+    pub created_at: i64,
+}
+
+/// `POST /admin/users` as a caller sends it.
+#[derive(Debug, Deserialize)]
+pub struct NewUserRequest {
+    pub username: String,
+    pub password: String,
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_verified: bool,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// A validated `NewUserRequest`, password still in the clear (to be hashed).
+pub struct NewUser {
+    pub username: Username,
+    pub password: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub roles: Vec<String>,
+}
+
+/// Longest password accepted: argon2 hashes any length, but an unbounded one
+/// is a cheap way to make the server work.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+impl NewUserRequest {
+    pub fn validate(self) -> Result<NewUser, ProtocolError> {
+        let username = Username::parse(&self.username).map_err(ProtocolError::invalid_request)?;
+        if self.password.is_empty() || self.password.len() > MAX_PASSWORD_BYTES {
+            return Err(ProtocolError::invalid_request("password must be 1 to 1024 bytes"));
+        }
+        let email = match self.email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()) {
+            Some(email) if !is_plausible_email(&email) => {
+                return Err(ProtocolError::invalid_request("email is not an email address"));
+            }
+            other => other,
+        };
+        let name = match self.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+            Some(name) if name.chars().count() > 200 || name.chars().any(char::is_control) => {
+                return Err(ProtocolError::invalid_request("name must be at most 200 printable characters"));
+            }
+            other => other,
+        };
+        let mut roles: Vec<String> = Vec::with_capacity(self.roles.len());
+        for role in self.roles {
+            let valid = !role.is_empty() && role.len() <= 64 && role.bytes().all(|b| b.is_ascii_graphic());
+            if !valid {
+                return Err(ProtocolError::invalid_request(
+                    "each role is 1 to 64 visible ASCII characters without spaces",
+                ));
+            }
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        Ok(NewUser {
+            username,
+            password: self.password,
+            email,
+            email_verified: self.email_verified,
+            name,
+            roles,
+        })
+    }
+}
+
+/// One `@` with something on both sides, no spaces or control characters:
+/// enough to catch mistakes without rejecting valid addresses.
+fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else { return false };
+    !local.is_empty()
+        && !domain.is_empty()
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_unique_regardless_of_case() {
+        assert_eq!(Username::parse(" Alice ").unwrap().key(), Username::parse("aLICE").unwrap().key());
+    }
+
+    #[test]
+    fn control_characters_are_not_part_of_a_username() {
+        assert!(Username::parse("al\u{0}ice").is_err());
+        assert!(Username::parse("   ").is_err());
+    }
+
+    #[test]
+    fn emails_need_an_at_sign() {
+        assert!(is_plausible_email("a@b.example"));
+        assert!(!is_plausible_email("ab.example"));
+        assert!(!is_plausible_email("a b@c"));
+    }
+}

@@ -1,0 +1,93 @@
+//! Storage interface for what a user's authorization produces: codes, token
+//! families and refresh tokens. Every operation that must be atomic (single
+//! redemption, rotation, revoking a family) is one call here.
+
+use async_trait::async_trait;
+
+use super::{RevokedTokens, StorageError};
+use crate::domain::{ClientId, ScopeSet, UserId};
+
+/// An authorization code as stored (RFC 6749 §4.1.2), under its SHA-256.
+#[derive(Debug, Clone)]
+pub struct AuthorizationCodeRecord {
+    pub code_hash: Vec<u8>,
+    pub client_id: ClientId,
+    pub user_id: UserId,
+    pub redirect_uri: String,
+    pub scope: ScopeSet,
+    pub nonce: Option<String>,
+    /// RFC 7636 S256 challenge, if the request carried one.
+    pub code_challenge: Option<String>,
+    pub auth_time: i64,
+    pub expires_at: i64,
+    pub redeemed: bool,
+}
+
+/// What one redemption of a code issued: the access token and, with
+/// `offline_access`, a new token family.
+#[derive(Debug, Clone)]
+pub struct CodeRedemption {
+    pub access_jti: String,
+    pub access_expires_at: i64,
+    pub family: Option<TokenFamily>,
+}
+
+/// All refresh tokens descended from one authorization (RFC 9700 §4.14.2).
+#[derive(Debug, Clone)]
+pub struct TokenFamily {
+    pub family_id: String,
+    pub client_id: ClientId,
+    pub user_id: UserId,
+    /// The scope the user granted; a refresh may narrow it, never widen it.
+    pub scope: ScopeSet,
+    pub auth_time: i64,
+    pub created_at: i64,
+    /// Absolute lifetime: no refresh token of the family works after this.
+    pub expires_at: i64,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshTokenRecord {
+    pub token_hash: Vec<u8>,
+    pub family_id: String,
+    pub issued_at: i64,
+    pub idle_expires_at: i64,
+    /// Set once the token has been exchanged for its successor.
+    pub rotated: bool,
+    pub access_jti: String,
+    pub access_expires_at: i64,
+}
+
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    async fn insert_code(&self, code: &AuthorizationCodeRecord) -> Result<(), StorageError>;
+    async fn get_code(&self, code_hash: &[u8]) -> Result<Option<AuthorizationCodeRecord>, StorageError>;
+    /// Marks the code redeemed, records what was issued for it and creates
+    /// the family, atomically. False if it was already redeemed: of several
+    /// concurrent redemptions exactly one gets true.
+    async fn redeem_code(
+        &self,
+        code_hash: &[u8],
+        now: i64,
+        redemption: &CodeRedemption,
+    ) -> Result<bool, StorageError>;
+    /// For a replayed code (RFC 6749 §4.1.2): revokes the access token
+    /// issued for it and its token family.
+    async fn revoke_code_grant(&self, code_hash: &[u8], now: i64) -> Result<RevokedTokens, StorageError>;
+
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StorageError>;
+    async fn get_refresh_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(RefreshTokenRecord, TokenFamily)>, StorageError>;
+    /// Marks the token rotated. False if it already was: of several
+    /// concurrent uses exactly one gets true.
+    async fn rotate_refresh_token(&self, token_hash: &[u8], now: i64) -> Result<bool, StorageError>;
+    /// Revokes a family: its refresh tokens stop working and the access
+    /// tokens issued with them are recorded as revoked.
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<RevokedTokens, StorageError>;
+    /// Deletes expired codes (once their access tokens are expired too),
+    /// families and sessions past their lifetime.
+    async fn prune_grants(&self, now: i64) -> Result<u64, StorageError>;
+}

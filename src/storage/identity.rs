@@ -1,0 +1,77 @@
+//! Storage interfaces for what a signed-in user brings: the users themselves,
+//! their consents, browser sessions and sign-in throttling.
+
+use async_trait::async_trait;
+
+use super::{RevokedTokens, StorageError};
+use crate::domain::{ClientId, ScopeSet, User, UserId};
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Adds a user; `Conflict` if the username is taken (in any case).
+    async fn insert_user(&self, user: &User) -> Result<(), StorageError>;
+    async fn get_user(&self, id: &UserId) -> Result<Option<User>, StorageError>;
+    /// Looks a user up by the case-folded username (`Username::key`).
+    async fn find_user(&self, username_key: &str) -> Result<Option<User>, StorageError>;
+    async fn list_users(&self) -> Result<Vec<User>, StorageError>;
+    /// Deletes a user with their consents, codes and refresh tokens, and
+    /// records the access tokens still live from those as revoked (all in
+    /// one transaction). `None` if there was no such user.
+    async fn delete_user(&self, id: &UserId, now: i64) -> Result<Option<RevokedTokens>, StorageError>;
+}
+
+/// What a user allowed a client.
+#[derive(Debug, Clone)]
+pub struct Consent {
+    pub client_id: ClientId,
+    pub scope: ScopeSet,
+    pub granted_at: i64,
+}
+
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    async fn get_consent(&self, user: &UserId, client: &ClientId) -> Result<Option<Consent>, StorageError>;
+    /// Stores (replacing) the scope `user` allowed `client`.
+    async fn save_consent(&self, user: &UserId, consent: &Consent) -> Result<(), StorageError>;
+    async fn list_consents(&self, user: &UserId) -> Result<Vec<Consent>, StorageError>;
+    /// Withdraws a consent and revokes the refresh token families and live
+    /// access tokens that came from it. `None` if there was none.
+    async fn revoke_consent(
+        &self,
+        user: &UserId,
+        client: &ClientId,
+        now: i64,
+    ) -> Result<Option<RevokedTokens>, StorageError>;
+}
+
+/// Sessions as `tower-sessions` hands them over: opaque bytes under the
+/// SHA-256 of the session id (the id itself, a bearer secret, is not stored).
+#[async_trait]
+pub trait SessionRecordStore: Send + Sync {
+    /// Inserts a new session; false if the id is already taken.
+    async fn create_session(
+        &self,
+        id_hash: &[u8],
+        data: &[u8],
+        expires_at: i64,
+    ) -> Result<bool, StorageError>;
+    async fn save_session(&self, id_hash: &[u8], data: &[u8], expires_at: i64) -> Result<(), StorageError>;
+    /// The session's data, unless absent or expired at `now`.
+    async fn load_session(&self, id_hash: &[u8], now: i64) -> Result<Option<Vec<u8>>, StorageError>;
+    async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StorageError>;
+    async fn prune_sessions(&self, now: i64) -> Result<u64, StorageError>;
+}
+
+/// Failed sign-in counters, keyed by account or client address.
+#[async_trait]
+pub trait LoginThrottleStore: Send + Sync {
+    /// `(failures, last_failure_at)` for `key`, if any are recorded.
+    async fn login_failures(&self, key: &str) -> Result<Option<(i64, i64)>, StorageError>;
+    /// Counts one more failure for `key` and returns the count; a count whose
+    /// last failure is before `window_start` starts again from one.
+    async fn record_login_failure(&self, key: &str, now: i64, window_start: i64)
+    -> Result<i64, StorageError>;
+    async fn clear_login_failures(&self, key: &str) -> Result<(), StorageError>;
+    /// Forgets counters whose last failure is before `window_start`.
+    async fn prune_login_failures(&self, window_start: i64) -> Result<u64, StorageError>;
+}

@@ -1,0 +1,239 @@
+// Authorization codes, token families and refresh tokens, in the
+// dialect-neutral SQL of `sql.rs` (included after it by both backends).
+
+use crate::storage::{AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, TokenFamily};
+
+/// The access tokens issued under one family: with each refresh token, and
+/// for the code that started it.
+const FAMILY_ACCESS_TOKENS: &str = "SELECT access_jti AS jti, access_expires_at AS expires_at \
+     FROM refresh_tokens WHERE family_id = $1 \
+     UNION ALL SELECT access_jti AS jti, access_expires_at AS expires_at \
+     FROM authorization_codes WHERE family_id = $1";
+
+fn code_from_row(row: &<Db as sqlx::Database>::Row) -> Result<AuthorizationCodeRecord, StorageError> {
+    let corrupt = |what: &str| StorageError::Corrupt(format!("authorization code: {what}"));
+    let client_id: String = row.try_get("client_id")?;
+    let user_id: String = row.try_get("user_id")?;
+    let scope: String = row.try_get("scope")?;
+    let redeemed_at: Option<i64> = row.try_get("redeemed_at")?;
+    Ok(AuthorizationCodeRecord {
+        code_hash: row.try_get("code_hash")?,
+        client_id: ClientId::parse(&client_id).map_err(|_| corrupt("client id"))?,
+        user_id: UserId::parse(&user_id).map_err(|_| corrupt("user id"))?,
+        redirect_uri: row.try_get("redirect_uri")?,
+        scope: ScopeSet::parse(&scope).map_err(|_| corrupt("scope"))?,
+        nonce: row.try_get("nonce")?,
+        code_challenge: row.try_get("code_challenge")?,
+        auth_time: row.try_get("auth_time")?,
+        expires_at: row.try_get("expires_at")?,
+        redeemed: redeemed_at.is_some(),
+    })
+}
+
+fn family_from_row(row: &<Db as sqlx::Database>::Row) -> Result<TokenFamily, StorageError> {
+    let corrupt = |what: &str| StorageError::Corrupt(format!("token family: {what}"));
+    let client_id: String = row.try_get("client_id")?;
+    let user_id: String = row.try_get("user_id")?;
+    let scope: String = row.try_get("scope")?;
+    let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+    Ok(TokenFamily {
+        family_id: row.try_get("family_id")?,
+        client_id: ClientId::parse(&client_id).map_err(|_| corrupt("client id"))?,
+        user_id: UserId::parse(&user_id).map_err(|_| corrupt("user id"))?,
+        scope: ScopeSet::parse(&scope).map_err(|_| corrupt("scope"))?,
+        auth_time: row.try_get("auth_time")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        revoked: revoked_at.is_some(),
+    })
+}
+
+#[async_trait]
+impl GrantStore for Store {
+    async fn insert_code(&self, code: &AuthorizationCodeRecord) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, \
+             code_challenge, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(code.code_hash.clone())
+        .bind(code.client_id.as_str().to_owned())
+        .bind(code.user_id.as_str().to_owned())
+        .bind(code.redirect_uri.clone())
+        .bind(code.scope.to_string())
+        .bind(code.nonce.clone())
+        .bind(code.code_challenge.clone())
+        .bind(code.auth_time)
+        .bind(code.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_code(&self, code_hash: &[u8]) -> Result<Option<AuthorizationCodeRecord>, StorageError> {
+        let row = sqlx::query(
+            "SELECT code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, \
+             expires_at, redeemed_at FROM authorization_codes WHERE code_hash = $1",
+        )
+        .bind(code_hash.to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(code_from_row).transpose()
+    }
+
+    async fn redeem_code(
+        &self,
+        code_hash: &[u8],
+        now: i64,
+        redemption: &CodeRedemption,
+    ) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        // The row lock (Postgres) or write lock (SQLite) makes this the one
+        // point where concurrent redemptions are decided.
+        let claimed = sqlx::query(
+            "UPDATE authorization_codes SET redeemed_at = $2, access_jti = $3, access_expires_at = $4, \
+             family_id = $5 WHERE code_hash = $1 AND redeemed_at IS NULL",
+        )
+        .bind(code_hash.to_vec())
+        .bind(now)
+        .bind(redemption.access_jti.clone())
+        .bind(redemption.access_expires_at)
+        .bind(redemption.family.as_ref().map(|f| f.family_id.clone()))
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(family) = &redemption.family {
+            sqlx::query(
+                "INSERT INTO token_families (family_id, client_id, user_id, scope, auth_time, created_at, \
+                 expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(family.family_id.clone())
+            .bind(family.client_id.as_str().to_owned())
+            .bind(family.user_id.as_str().to_owned())
+            .bind(family.scope.to_string())
+            .bind(family.auth_time)
+            .bind(family.created_at)
+            .bind(family.expires_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn revoke_code_grant(&self, code_hash: &[u8], now: i64) -> Result<RevokedTokens, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        // Expiring the code at once also stops further replays early.
+        let row = sqlx::query(
+            "UPDATE authorization_codes SET expires_at = $2 WHERE code_hash = $1 \
+             RETURNING family_id, access_jti, access_expires_at",
+        )
+        .bind(code_hash.to_vec())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(Vec::new()) };
+        let family: Option<String> = row.try_get("family_id")?;
+        let (jti, expires_at): (Option<String>, Option<i64>) =
+            (row.try_get("access_jti")?, row.try_get("access_expires_at")?);
+        let mut revoked = Vec::new();
+        if let (Some(jti), Some(expires_at)) = (jti, expires_at) {
+            record_revoked(&mut tx, jti, expires_at, now, &mut revoked).await?;
+        }
+        if let Some(family) = family {
+            revoked.extend(revoke_family_in(&mut tx, &family, now).await?);
+        }
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, idle_expires_at, access_jti, \
+             access_expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token.token_hash.clone())
+        .bind(token.family_id.clone())
+        .bind(token.issued_at)
+        .bind(token.idle_expires_at)
+        .bind(token.access_jti.clone())
+        .bind(token.access_expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_refresh_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(RefreshTokenRecord, TokenFamily)>, StorageError> {
+        let row = sqlx::query(
+            "SELECT r.token_hash, r.issued_at, r.idle_expires_at, r.rotated_at, r.access_jti, \
+             r.access_expires_at, f.family_id, f.client_id, f.user_id, f.scope, f.auth_time, f.created_at, \
+             f.expires_at, f.revoked_at FROM refresh_tokens r \
+             JOIN token_families f ON f.family_id = r.family_id WHERE r.token_hash = $1",
+        )
+        .bind(token_hash.to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let family = family_from_row(&row)?;
+        let rotated_at: Option<i64> = row.try_get("rotated_at")?;
+        let token = RefreshTokenRecord {
+            token_hash: row.try_get("token_hash")?,
+            family_id: family.family_id.clone(),
+            issued_at: row.try_get("issued_at")?,
+            idle_expires_at: row.try_get("idle_expires_at")?,
+            rotated: rotated_at.is_some(),
+            access_jti: row.try_get("access_jti")?,
+            access_expires_at: row.try_get("access_expires_at")?,
+        };
+        Ok(Some((token, family)))
+    }
+
+    async fn rotate_refresh_token(&self, token_hash: &[u8], now: i64) -> Result<bool, StorageError> {
+        let result =
+            sqlx::query("UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL")
+                .bind(token_hash.to_vec())
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<RevokedTokens, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let revoked = revoke_family_in(&mut tx, family_id, now).await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    async fn prune_grants(&self, now: i64) -> Result<u64, StorageError> {
+        // A code row is kept while its access token lives, so that a replay
+        // or the user's deletion can still revoke that token.
+        let keep_codes_until = now - crate::config::MAX_ACCESS_TOKEN_TTL_SECS as i64;
+        let codes = sqlx::query("DELETE FROM authorization_codes WHERE expires_at < $1")
+            .bind(keep_codes_until)
+            .execute(&self.pool)
+            .await?;
+        let families = sqlx::query("DELETE FROM token_families WHERE expires_at < $1")
+            .bind(keep_codes_until)
+            .execute(&self.pool)
+            .await?;
+        Ok(codes.rows_affected() + families.rows_affected())
+    }
+}
+
+async fn revoke_family_in(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    family_id: &str,
+    now: i64,
+) -> Result<RevokedTokens, StorageError> {
+    sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL")
+        .bind(family_id.to_owned())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    revoke_selected(tx, FAMILY_ACCESS_TOKENS, family_id, now).await
+}

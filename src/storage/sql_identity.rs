@@ -1,0 +1,319 @@
+// Users, consents, sessions and sign-in throttling, in the dialect-neutral
+// SQL of `sql.rs` (included after it by both backends; not a module).
+
+use crate::domain::{ScopeSet, User, UserId, Username};
+use crate::storage::{Consent, ConsentStore, LoginThrottleStore, RevokedTokens, SessionRecordStore, UserStore};
+
+const USER_COLUMNS: &str = "user_id, username, password_hash, email, email_verified, name, roles, created_at";
+
+fn user_from_row(row: &<Db as sqlx::Database>::Row) -> Result<User, StorageError> {
+    let id: String = row.try_get("user_id")?;
+    let corrupt = |what: &str| StorageError::Corrupt(format!("user {id:?}: {what}"));
+    let username: String = row.try_get("username")?;
+    let roles: String = row.try_get("roles")?;
+    Ok(User {
+        id: UserId::parse(&id).map_err(|_| corrupt("user id"))?,
+        username: Username::parse(&username).map_err(|_| corrupt("username"))?,
+        password_hash: row.try_get("password_hash")?,
+        email: row.try_get("email")?,
+        email_verified: row.try_get("email_verified")?,
+        name: row.try_get("name")?,
+        roles: serde_json::from_str(&roles).map_err(|_| corrupt("roles"))?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Records the tokens that `select` (one `$1` parameter, columns `jti` and
+/// `expires_at`) finds, unexpired at `now`, as revoked; returns them.
+async fn revoke_selected(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    select: &'static str,
+    key: &str,
+    now: i64,
+) -> Result<RevokedTokens, StorageError> {
+    let rows = sqlx::query(select).bind(key.to_owned()).fetch_all(&mut **tx).await?;
+    let mut revoked = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (jti, expires_at): (Option<String>, Option<i64>) = (row.try_get("jti")?, row.try_get("expires_at")?);
+        if let (Some(jti), Some(expires_at)) = (jti, expires_at) {
+            record_revoked(tx, jti, expires_at, now, &mut revoked).await?;
+        }
+    }
+    Ok(revoked)
+}
+
+/// Adds one access token to `revoked_tokens` (and to `revoked`) unless it
+/// has expired already.
+async fn record_revoked(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    jti: String,
+    expires_at: i64,
+    now: i64,
+    revoked: &mut RevokedTokens,
+) -> Result<(), StorageError> {
+    if expires_at <= now {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (jti) DO NOTHING",
+    )
+    .bind(jti.clone())
+    .bind(expires_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    revoked.push((jti, expires_at));
+    Ok(())
+}
+
+#[async_trait]
+impl UserStore for Store {
+    async fn insert_user(&self, user: &User) -> Result<(), StorageError> {
+        let roles = serde_json::to_string(&user.roles).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO users (user_id, username, username_key, password_hash, email, email_verified, \
+             name, roles, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(user.id.as_str().to_owned())
+        .bind(user.username.as_str().to_owned())
+        .bind(user.username.key())
+        .bind(user.password_hash.clone())
+        .bind(user.email.clone())
+        .bind(user.email_verified)
+        .bind(user.name.clone())
+        .bind(roles)
+        .bind(user.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| map_conflict(e, "a user with this username"))?;
+        Ok(())
+    }
+
+    async fn get_user(&self, id: &UserId) -> Result<Option<User>, StorageError> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = $1"));
+        let row = sqlx::query(sql).bind(id.as_str().to_owned()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn find_user(&self, username_key: &str) -> Result<Option<User>, StorageError> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE username_key = $1"));
+        let row = sqlx::query(sql).bind(username_key.to_owned()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StorageError> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, user_id"));
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn delete_user(&self, id: &UserId, now: i64) -> Result<Option<RevokedTokens>, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        // Writing first takes SQLite's write lock before anything is read.
+        sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(id.as_str().to_owned())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let mut revoked = revoke_selected(
+            &mut tx,
+            "SELECT access_jti AS jti, access_expires_at AS expires_at FROM authorization_codes \
+             WHERE user_id = $1",
+            id.as_str(),
+            now,
+        )
+        .await?;
+        revoked.extend(
+            revoke_selected(
+                &mut tx,
+                "SELECT r.access_jti AS jti, r.access_expires_at AS expires_at FROM refresh_tokens r \
+                 JOIN token_families f ON f.family_id = r.family_id WHERE f.user_id = $1",
+                id.as_str(),
+                now,
+            )
+            .await?,
+        );
+        let deleted = sqlx::query("DELETE FROM users WHERE user_id = $1")
+            .bind(id.as_str().to_owned())
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Ok(None);
+        }
+        tx.commit().await?;
+        Ok(Some(revoked))
+    }
+}
+
+fn consent_from_row(row: &<Db as sqlx::Database>::Row) -> Result<Consent, StorageError> {
+    let client_id: String = row.try_get("client_id")?;
+    let scope: String = row.try_get("scope")?;
+    let corrupt = || StorageError::Corrupt(format!("consent for client {client_id:?}"));
+    Ok(Consent {
+        client_id: ClientId::parse(&client_id).map_err(|_| corrupt())?,
+        scope: ScopeSet::parse(&scope).map_err(|_| corrupt())?,
+        granted_at: row.try_get("granted_at")?,
+    })
+}
+
+#[async_trait]
+impl ConsentStore for Store {
+    async fn get_consent(&self, user: &UserId, client: &ClientId) -> Result<Option<Consent>, StorageError> {
+        let row = sqlx::query(
+            "SELECT client_id, scope, granted_at FROM consents WHERE user_id = $1 AND client_id = $2",
+        )
+        .bind(user.as_str().to_owned())
+        .bind(client.as_str().to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(consent_from_row).transpose()
+    }
+
+    async fn save_consent(&self, user: &UserId, consent: &Consent) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, \
+             granted_at = excluded.granted_at",
+        )
+        .bind(user.as_str().to_owned())
+        .bind(consent.client_id.as_str().to_owned())
+        .bind(consent.scope.to_string())
+        .bind(consent.granted_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_consents(&self, user: &UserId) -> Result<Vec<Consent>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT client_id, scope, granted_at FROM consents WHERE user_id = $1 ORDER BY granted_at, client_id",
+        )
+        .bind(user.as_str().to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(consent_from_row).collect()
+    }
+
+    async fn revoke_consent(
+        &self,
+        user: &UserId,
+        client: &ClientId,
+        now: i64,
+    ) -> Result<Option<RevokedTokens>, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user.as_str().to_owned())
+            .bind(client.as_str().to_owned())
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let families: Vec<String> = sqlx::query_scalar(
+            "UPDATE token_families SET revoked_at = $3 \
+             WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL RETURNING family_id",
+        )
+        .bind(user.as_str().to_owned())
+        .bind(client.as_str().to_owned())
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut revoked = Vec::new();
+        for family in families {
+            revoked.extend(revoke_selected(&mut tx, FAMILY_ACCESS_TOKENS, &family, now).await?);
+        }
+        tx.commit().await?;
+        Ok(Some(revoked))
+    }
+}
+
+#[async_trait]
+impl SessionRecordStore for Store {
+    async fn create_session(&self, id_hash: &[u8], data: &[u8], expires_at: i64) -> Result<bool, StorageError> {
+        let result = sqlx::query(
+            "INSERT INTO sessions (session_hash, data, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (session_hash) DO NOTHING",
+        )
+        .bind(id_hash.to_vec())
+        .bind(data.to_vec())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn save_session(&self, id_hash: &[u8], data: &[u8], expires_at: i64) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO sessions (session_hash, data, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (session_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+        )
+        .bind(id_hash.to_vec())
+        .bind(data.to_vec())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn load_session(&self, id_hash: &[u8], now: i64) -> Result<Option<Vec<u8>>, StorageError> {
+        let data = sqlx::query_scalar("SELECT data FROM sessions WHERE session_hash = $1 AND expires_at > $2")
+            .bind(id_hash.to_vec())
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(data)
+    }
+
+    async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM sessions WHERE session_hash = $1").bind(id_hash.to_vec()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn prune_sessions(&self, now: i64) -> Result<u64, StorageError> {
+        let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
+        Ok(result.rows_affected())
+    }
+}
+
+#[async_trait]
+impl LoginThrottleStore for Store {
+    async fn login_failures(&self, key: &str) -> Result<Option<(i64, i64)>, StorageError> {
+        let row = sqlx::query("SELECT failures, last_failure_at FROM login_failures WHERE throttle_key = $1")
+            .bind(key.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((row.try_get("failures")?, row.try_get("last_failure_at")?))).transpose()
+    }
+
+    async fn record_login_failure(&self, key: &str, now: i64, window_start: i64) -> Result<i64, StorageError> {
+        // One statement, so concurrent failures each count.
+        let failures = sqlx::query_scalar(
+            "INSERT INTO login_failures (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2) \
+             ON CONFLICT (throttle_key) DO UPDATE SET \
+             failures = CASE WHEN login_failures.last_failure_at < $3 THEN 1 \
+                             ELSE login_failures.failures + 1 END, \
+             last_failure_at = excluded.last_failure_at \
+             RETURNING failures",
+        )
+        .bind(key.to_owned())
+        .bind(now)
+        .bind(window_start)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(failures)
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1").bind(key.to_owned()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn prune_login_failures(&self, window_start: i64) -> Result<u64, StorageError> {
+        let result = sqlx::query("DELETE FROM login_failures WHERE last_failure_at < $1")
+            .bind(window_start)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+}
