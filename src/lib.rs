@@ -21,6 +21,8 @@ pub mod introspect;
 pub mod json_body;
 pub mod jwks;
 pub mod keys;
+pub mod pages;
+pub mod password;
 pub mod revocation;
 pub mod revoke;
 pub mod routes;

@@ -5,11 +5,14 @@
 mod helpers;
 
 mod admin_clients;
+mod admin_users;
 mod bad_input;
+mod browser;
 mod client_changes;
 mod client_credentials;
 mod discovery;
 mod introspection;
 mod keys;
+mod oidc;
 mod revocation;
 mod smoke;

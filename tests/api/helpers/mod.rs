@@ -11,6 +11,7 @@
 
 mod endpoints;
 mod tokens;
+mod users;
 
 pub use tokens::sign_raw;
 

@@ -1,0 +1,1 @@
+//! OpenID Connect flows with the openidconnect crate. STUB.
