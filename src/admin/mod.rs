@@ -3,12 +3,13 @@
 //! good token, 403 without the scope).
 
 mod clients;
+mod users;
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{any, get};
+use axum::routing::{any, delete, get};
 
 use crate::access_token;
 use crate::bearer;
@@ -22,6 +23,10 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route(routes::ADMIN_CLIENTS, get(clients::list).post(clients::create))
         .route(routes::ADMIN_CLIENT, get(clients::show).put(clients::replace).delete(clients::delete))
+        .route(routes::ADMIN_USERS, get(users::list).post(users::create))
+        .route(routes::ADMIN_USER, get(users::show).delete(users::delete))
+        .route(routes::ADMIN_USER_CONSENTS, get(users::consents))
+        .route(routes::ADMIN_USER_CONSENT, delete(users::revoke_consent))
         // Unknown admin paths sit behind the same check: 401 before 404.
         .route(routes::ADMIN_ANY, any(unknown_admin_path))
         .route_layer(middleware::from_fn_with_state(state, require_admin))
