@@ -8,8 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Validation, decode, decode_header};
 use serde::{Deserialize, Serialize};
 
+use crate::authorize::OIDC_SCOPES;
 use crate::clock;
-use crate::domain::{Client, ClientId, GrantType, ScopeSet};
+use crate::domain::{Client, ClientId, GrantType, ScopeSet, User};
 use crate::error::ProtocolError;
 use crate::keys::{KeyAlgorithm, KeyMaterial};
 use crate::secret::random_token;
@@ -71,6 +72,30 @@ pub fn issue(
     scope: &ScopeSet,
     roles: Option<Vec<String>>,
 ) -> Result<IssuedToken, ProtocolError> {
+    issue_with_auth_time(state, client_id, subject, scope, roles, None)
+}
+
+/// A user's access token: the user is the subject, and `auth_time` says
+/// when they signed in (RFC 9068 §2.2.1).
+pub fn issue_for_user(
+    state: &AppState,
+    client_id: &ClientId,
+    user: &User,
+    scope: &ScopeSet,
+    auth_time: i64,
+) -> Result<IssuedToken, ProtocolError> {
+    let roles = (!user.roles.is_empty()).then(|| user.roles.clone());
+    issue_with_auth_time(state, client_id, user.id.as_str(), scope, roles, Some(auth_time))
+}
+
+fn issue_with_auth_time(
+    state: &AppState,
+    client_id: &ClientId,
+    subject: &str,
+    scope: &ScopeSet,
+    roles: Option<Vec<String>>,
+    auth_time: Option<i64>,
+) -> Result<IssuedToken, ProtocolError> {
     let now = clock::now();
     let ttl = state.config.access_token_ttl.as_secs() as i64;
     let claims = AccessTokenClaims {
@@ -84,7 +109,7 @@ pub fn issue(
         jti: random_token(16),
         client_id: client_id.as_str().to_owned(),
         scope: scope.to_string(),
-        auth_time: None,
+        auth_time,
         roles,
     };
     let key = state
@@ -153,9 +178,13 @@ fn still_granted(claims: &AccessTokenClaims, client: &Client) -> bool {
     if claims.iat + CLOCK_SKEW_SECS < client.issued_at {
         return false;
     }
-    if !claims.scopes().all(|scope| client.metadata.scope.contains(scope)) {
-        return false;
-    }
-    // A token a client got for itself needs the grant it came from.
-    claims.sub != claims.client_id || client.metadata.allows_grant(GrantType::ClientCredentials)
+    // A token a client got for itself needs the grant it came from; a
+    // user's token the code grant, which also allows the OpenID scopes.
+    let (grant, implied): (GrantType, &[&str]) = if claims.sub == claims.client_id {
+        (GrantType::ClientCredentials, &[])
+    } else {
+        (GrantType::AuthorizationCode, &OIDC_SCOPES)
+    };
+    client.metadata.allows_grant(grant)
+        && claims.scopes().all(|scope| client.metadata.scope.contains(scope) || implied.contains(&scope))
 }

@@ -33,6 +33,8 @@ pub async fn ensure_admin_client(
             token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
             scope: ScopeSet::parse(ADMIN_SCOPE).unwrap_or_default(),
             post_logout_redirect_uris: Vec::new(),
+            id_token_signed_response_alg: Default::default(),
+            first_party: true,
         },
         issued_at: clock::now(),
     };

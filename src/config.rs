@@ -51,6 +51,14 @@ pub struct Config {
     pub client_cache_ttl: Duration,
     /// How often revocations made on other instances are fetched.
     pub sync_interval: Duration,
+    /// A browser session ends after this long without use...
+    pub session_idle_timeout: Duration,
+    /// ...and at the latest this long after sign-in.
+    pub session_max_lifetime: Duration,
+    /// A refresh token family lives at most this long from the authorization...
+    pub refresh_token_ttl: Duration,
+    /// ...and a refresh token not used for this long expires.
+    pub refresh_token_idle_ttl: Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/castellan.db";
@@ -106,6 +114,15 @@ impl Config {
             )?,
             client_cache_ttl: seconds(&get, "CASTELLAN_CLIENT_CACHE_TTL", 5, 0..=300)?,
             sync_interval: seconds(&get, "CASTELLAN_SYNC_INTERVAL", 1, 1..=60)?,
+            session_idle_timeout: seconds(&get, "CASTELLAN_SESSION_IDLE_TIMEOUT", 3600, 60..=2_592_000)?,
+            session_max_lifetime: seconds(&get, "CASTELLAN_SESSION_MAX_LIFETIME", 43_200, 60..=31_536_000)?,
+            refresh_token_ttl: seconds(&get, "CASTELLAN_REFRESH_TOKEN_TTL", 2_592_000, 60..=31_536_000)?,
+            refresh_token_idle_ttl: seconds(
+                &get,
+                "CASTELLAN_REFRESH_TOKEN_IDLE_TTL",
+                1_209_600,
+                60..=31_536_000,
+            )?,
         })
     }
 

@@ -11,9 +11,11 @@ use serde_json::{Value, json};
 
 use crate::access_token;
 use crate::client_auth;
+use crate::clock;
 use crate::error::ProtocolError;
 use crate::form::Form;
 use crate::state::AppState;
+use crate::token;
 
 pub async fn introspect(
     State(state): State<AppState>,
@@ -22,15 +24,37 @@ pub async fn introspect(
 ) -> Result<Response, ProtocolError> {
     client_auth::authenticate_confidential(&state, &headers, &params).await?;
     let token = params.require("token")?;
-    // `token_type_hint` is only a hint (§2.1): we only issue one kind of
-    // token here, so every token is looked up the same way.
+    // `token_type_hint` is only a hint (§2.1): an access token is checked
+    // without a database read, so it is always tried first.
     let body = match access_token::validate(&state, token).await? {
         Some(claims) => active(&claims),
-        None => json!({"active": false}),
+        None => refresh_token(&state, token).await?.unwrap_or_else(|| json!({"active": false})),
     };
     let mut response = Json(body).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// A refresh token in good standing, described as §2.2 asks.
+async fn refresh_token(state: &AppState, token: &str) -> Result<Option<Value>, ProtocolError> {
+    let hash = token::refresh_token::token_hash(token);
+    let Some((record, family)) = state.storage.grants.get_refresh_token(&hash).await? else {
+        return Ok(None);
+    };
+    if !token::refresh_token::is_live(&record, &family, clock::now()) {
+        return Ok(None);
+    }
+    Ok(Some(json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "scope": family.scope.to_string(),
+        "client_id": family.client_id.as_str(),
+        "sub": family.user_id.as_str(),
+        "iss": state.config.issuer,
+        "exp": record.idle_expires_at.min(family.expires_at),
+        "iat": record.issued_at,
+        "auth_time": family.auth_time,
+    })))
 }
 
 fn active(claims: &access_token::AccessTokenClaims) -> Value {

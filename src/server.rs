@@ -22,7 +22,10 @@ use crate::keys::{Keyring, KeyringError};
 use crate::revocation::RevocationList;
 use crate::state::AppState;
 use crate::storage::{Storage, StorageError};
-use crate::{admin, bootstrap, discovery, health, introspect, jwks, revoke, routes, token};
+use crate::{
+    admin, authorize, bootstrap, consent, discovery, health, introspect, jwks, login, logout, pages, revoke,
+    routes, session, token, userinfo,
+};
 
 /// How often each instance re-reads the signing keys (to pick up a rotation).
 pub const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
@@ -79,8 +82,18 @@ pub fn router(state: AppState) -> Router {
         .route(routes::INTROSPECTION, post(introspect::introspect))
         .route(routes::REVOCATION, post(revoke::revoke))
         .route(routes::HEALTHZ, get(health::healthz))
-        .route(routes::READYZ, get(health::readyz));
+        .route(routes::READYZ, get(health::readyz))
+        .route(routes::USERINFO, get(userinfo::userinfo).post(userinfo::userinfo))
+        .route(routes::STYLESHEET, get(pages::stylesheet));
+    // Only the pages a browser visits carry the session cookie.
+    let browser = Router::new()
+        .route(routes::AUTHORIZATION, get(authorize::authorize_get).post(authorize::authorize_post))
+        .route(routes::LOGIN, get(login::show).post(login::submit))
+        .route(routes::CONSENT, get(consent::show).post(consent::submit))
+        .route(routes::END_SESSION, get(logout::logout_get).post(logout::logout_post))
+        .layer(session::layer(&state.config, &state.storage));
     public
+        .merge(browser)
         .merge(admin::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -146,10 +159,11 @@ fn spawn_upkeep(state: &AppState) -> Vec<JoinHandle<()>> {
             }
         }
     });
-    let (keys, revocations) = (state.keys.clone(), state.revocations.clone());
+    let (keys, revocations, storage) = (state.keys.clone(), state.revocations.clone(), state.storage.clone());
     let prune = every(PRUNE_INTERVAL, move || {
-        let (keys, revocations) = (keys.clone(), revocations.clone());
+        let (keys, revocations, storage) = (keys.clone(), revocations.clone(), storage.clone());
         async move {
+            prune_expired(&storage).await;
             if let Err(error) = revocations.prune().await {
                 tracing::warn!(%error, "pruning revocations failed");
             }
@@ -159,6 +173,19 @@ fn spawn_upkeep(state: &AppState) -> Vec<JoinHandle<()>> {
         }
     });
     vec![sync, refresh, prune]
+}
+
+/// Deletes expired sessions, codes, token families and throttling counters.
+async fn prune_expired(storage: &Storage) {
+    let now = crate::clock::now();
+    let results = [
+        storage.sessions.prune_sessions(now).await,
+        storage.grants.prune_grants(now).await,
+        storage.login_throttle.prune_login_failures(now - crate::throttle::WINDOW_SECS).await,
+    ];
+    for error in results.into_iter().filter_map(Result::err) {
+        tracing::warn!(%error, "pruning expired records failed");
+    }
 }
 
 fn every<F, Fut>(period: Duration, task: F) -> JoinHandle<()>
@@ -188,7 +215,9 @@ pub async fn run(
     let storage = state.storage.clone();
     let address = listener.local_addr().map_err(StartError::Serve)?;
     tracing::info!(%address, issuer = %state.config.issuer, "castellan is ready");
-    let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    // The peer address is needed for sign-in throttling.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     upkeep.iter().for_each(JoinHandle::abort);
     storage.health.close().await;
     tracing::info!("castellan stopped");

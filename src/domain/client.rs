@@ -82,6 +82,14 @@ impl TokenEndpointAuthMethod {
     }
 }
 
+/// OpenID Connect Dynamic Client Registration §2 `id_token_signed_response_alg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum IdTokenAlgorithm {
+    #[default]
+    RS256,
+    ES256,
+}
+
 /// Validated client metadata, as stored and as shown by the admin API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientMetadata {
@@ -94,6 +102,12 @@ pub struct ClientMetadata {
     pub scope: ScopeSet,
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<RedirectUri>,
+    #[serde(default)]
+    pub id_token_signed_response_alg: IdTokenAlgorithm,
+    /// A client of the same party as this server: users are not asked to
+    /// consent to it (set by an admin; Castellan's extension).
+    #[serde(default)]
+    pub first_party: bool,
 }
 
 impl ClientMetadata {
@@ -129,6 +143,8 @@ pub struct ClientMetadataRequest {
     pub token_endpoint_auth_method: Option<String>,
     pub scope: Option<String>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub id_token_signed_response_alg: Option<String>,
+    pub first_party: Option<bool>,
 }
 
 fn invalid(description: impl Into<String>) -> ProtocolError {
@@ -196,6 +212,11 @@ impl ClientMetadataRequest {
             token_endpoint_auth_method,
             scope,
             post_logout_redirect_uris: parse_uris(self.post_logout_redirect_uris.unwrap_or_default())?,
+            id_token_signed_response_alg: match self.id_token_signed_response_alg.as_deref() {
+                Some(value) => parse_enum("id_token_signed_response_alg", value)?,
+                None => IdTokenAlgorithm::default(),
+            },
+            first_party: self.first_party.unwrap_or(false),
         };
         check_consistency(&metadata)?;
         Ok(metadata)

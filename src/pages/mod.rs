@@ -1,10 +1,33 @@
-//! The HTML pages people see (login, consent, logout, errors), rendered with
-//! askama from `templates/`. STUB: being written.
+//! The HTML pages people see (login, consent, sign-out, errors), rendered with
+//! askama from `templates/`, and the one stylesheet they share.
+//!
+//! Every value that reaches a page (client names, usernames, error messages)
+//! is escaped by askama; the pages carry no script, and every response gets the
+//! same security headers from [`with_page_headers`].
 
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use askama::Template;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 
 use crate::config::Config;
+use crate::routes;
+
+#[cfg(test)]
+mod tests;
+
+/// The stylesheet, compiled into the binary so the server needs no files at run time.
+pub const STYLESHEET_CSS: &str = include_str!("../../static/castellan.css");
+
+/// The policy for every page: no script at all, styles only from this server,
+/// and never framed (against clickjacking of the consent buttons). There is no
+/// `form-action`, because Chromium applies it to the redirect that follows a
+/// form post, and that redirect goes to the client's redirect URI.
+pub const CONTENT_SECURITY_POLICY_VALUE: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
 /// One scope on the consent page, in plain words.
 pub struct ScopeLine {
@@ -39,26 +62,133 @@ pub struct LogoutForm {
     pub client_id: Option<String>,
 }
 
-pub fn login_page(_config: &Config, _form: &LoginForm, status: StatusCode) -> Response {
-    (status, Html("<form method=post><input name=username><input name=password type=password><button>Sign in</button></form>")).into_response()
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginTemplate<'a> {
+    stylesheet: String,
+    action: String,
+    form: &'a LoginForm,
 }
 
-pub fn consent_page(_config: &Config, _form: &ConsentForm) -> Response {
-    Html("consent").into_response()
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentTemplate<'a> {
+    stylesheet: String,
+    action: String,
+    form: &'a ConsentForm,
 }
 
-pub fn error_page(_config: &Config, status: StatusCode, _title: &str, message: &str) -> Response {
-    (status, Html(message.to_owned())).into_response()
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate<'a> {
+    stylesheet: String,
+    status_code: u16,
+    reason: Option<&'static str>,
+    title: &'a str,
+    message: &'a str,
 }
 
-pub fn logout_confirm_page(_config: &Config, _form: &LogoutForm) -> Response {
-    Html("logout?").into_response()
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+struct LogoutConfirmTemplate<'a> {
+    stylesheet: String,
+    action: String,
+    form: &'a LogoutForm,
 }
 
-pub fn logged_out_page(_config: &Config) -> Response {
-    Html("signed out").into_response()
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+struct LoggedOutTemplate {
+    stylesheet: String,
 }
 
+/// The login page, with `status` (200 at first, 401 after a failed attempt, say).
+pub fn login_page(config: &Config, form: &LoginForm, status: StatusCode) -> Response {
+    let page =
+        LoginTemplate { stylesheet: stylesheet_url(config), action: config.endpoint(routes::LOGIN), form };
+    render(&page, status)
+}
+
+/// The consent page: names the client, the signed-in user and each scope asked for.
+pub fn consent_page(config: &Config, form: &ConsentForm) -> Response {
+    let page = ConsentTemplate {
+        stylesheet: stylesheet_url(config),
+        action: config.endpoint(routes::CONSENT),
+        form,
+    };
+    render(&page, StatusCode::OK)
+}
+
+/// An error page that links nowhere: used where redirecting to the client
+/// would be unsafe (unknown client, unregistered redirect URI).
+pub fn error_page(config: &Config, status: StatusCode, title: &str, message: &str) -> Response {
+    let page = ErrorTemplate {
+        stylesheet: stylesheet_url(config),
+        status_code: status.as_u16(),
+        reason: status.canonical_reason(),
+        title,
+        message,
+    };
+    render(&page, status)
+}
+
+/// "Sign out of Castellan?", posted back to the end-session endpoint.
+pub fn logout_confirm_page(config: &Config, form: &LogoutForm) -> Response {
+    let page = LogoutConfirmTemplate {
+        stylesheet: stylesheet_url(config),
+        action: config.endpoint(routes::END_SESSION),
+        form,
+    };
+    render(&page, StatusCode::OK)
+}
+
+/// Shown after signing out when there is no (valid) place to send the browser back to.
+pub fn logged_out_page(config: &Config) -> Response {
+    render(&LoggedOutTemplate { stylesheet: stylesheet_url(config) }, StatusCode::OK)
+}
+
+/// `GET routes::STYLESHEET`.
 pub async fn stylesheet() -> Response {
-    ([("content-type", "text/css")], "").into_response()
+    (
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        ],
+        STYLESHEET_CSS,
+    )
+        .into_response()
+}
+
+/// Sets the headers every HTML page carries: the content type, the content
+/// security policy, no framing, no referrer, no caching (pages hold CSRF
+/// tokens and names), no sniffing. Replaces any earlier value of these headers.
+pub fn with_page_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE));
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+fn stylesheet_url(config: &Config) -> String {
+    config.endpoint(routes::STYLESHEET)
+}
+
+fn render(page: &impl Template, status: StatusCode) -> Response {
+    match page.render() {
+        Ok(html) => with_page_headers((status, html).into_response()),
+        Err(err) => {
+            tracing::error!(error = %err, "rendering a page failed");
+            let mut response = with_page_headers(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+            *response.body_mut() = "Internal Server Error".into();
+            response
+        }
+    }
 }

@@ -9,9 +9,7 @@ use sqlx::Row;
 
 use crate::domain::{Client, ClientId, ClientMetadata};
 use crate::secret::SecretHash;
-use crate::storage::{
-    ClientStore, HealthCheck, KeyStore, RevocationStore, StorageError, StoredKey,
-};
+use crate::storage::{ClientStore, HealthCheck, KeyStore, RevocationStore, StorageError, StoredKey};
 
 pub struct Store {
     pool: sqlx::Pool<Db>,
@@ -19,11 +17,7 @@ pub struct Store {
 
 fn map_conflict(error: sqlx::Error, what: &str) -> StorageError {
     let unique = error.as_database_error().is_some_and(|e| e.is_unique_violation());
-    if unique {
-        StorageError::Conflict(format!("{what} already exists"))
-    } else {
-        error.into()
-    }
+    if unique { StorageError::Conflict(format!("{what} already exists")) } else { error.into() }
 }
 
 fn client_from_row(row: &<Db as sqlx::Database>::Row) -> Result<Client, StorageError> {
@@ -192,12 +186,11 @@ impl KeyStore for Store {
     }
 
     async fn prune_keys(&self, now: i64) -> Result<u64, StorageError> {
-        let result = sqlx::query(
-            "DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND publish_until <= $1",
-        )
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        let result =
+            sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND publish_until <= $1")
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
         Ok(result.rows_affected())
     }
 }
@@ -225,9 +218,7 @@ impl RevocationStore for Store {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("jti")?, row.try_get("expires_at")?)))
-            .collect()
+        rows.iter().map(|row| Ok((row.try_get("jti")?, row.try_get("expires_at")?))).collect()
     }
 
     async fn prune_revocations(&self, now: i64) -> Result<u64, StorageError> {

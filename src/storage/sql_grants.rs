@@ -193,12 +193,13 @@ impl GrantStore for Store {
     }
 
     async fn rotate_refresh_token(&self, token_hash: &[u8], now: i64) -> Result<bool, StorageError> {
-        let result =
-            sqlx::query("UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL")
-                .bind(token_hash.to_vec())
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
+        let result = sqlx::query(
+            "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL",
+        )
+        .bind(token_hash.to_vec())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         Ok(result.rows_affected() == 1)
     }
 

@@ -2,7 +2,9 @@
 // SQL of `sql.rs` (included after it by both backends; not a module).
 
 use crate::domain::{ScopeSet, User, UserId, Username};
-use crate::storage::{Consent, ConsentStore, LoginThrottleStore, RevokedTokens, SessionRecordStore, UserStore};
+use crate::storage::{
+    Consent, ConsentStore, LoginThrottleStore, RevokedTokens, SessionRecordStore, UserStore,
+};
 
 const USER_COLUMNS: &str = "user_id, username, password_hash, email, email_verified, name, roles, created_at";
 
@@ -34,7 +36,8 @@ async fn revoke_selected(
     let rows = sqlx::query(select).bind(key.to_owned()).fetch_all(&mut **tx).await?;
     let mut revoked = Vec::with_capacity(rows.len());
     for row in rows {
-        let (jti, expires_at): (Option<String>, Option<i64>) = (row.try_get("jti")?, row.try_get("expires_at")?);
+        let (jti, expires_at): (Option<String>, Option<i64>) =
+            (row.try_get("jti")?, row.try_get("expires_at")?);
         if let (Some(jti), Some(expires_at)) = (jti, expires_at) {
             record_revoked(tx, jti, expires_at, now, &mut revoked).await?;
         }
@@ -103,7 +106,8 @@ impl UserStore for Store {
     }
 
     async fn list_users(&self) -> Result<Vec<User>, StorageError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, user_id"));
+        let sql =
+            sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, user_id"));
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(user_from_row).collect()
     }
@@ -230,7 +234,12 @@ impl ConsentStore for Store {
 
 #[async_trait]
 impl SessionRecordStore for Store {
-    async fn create_session(&self, id_hash: &[u8], data: &[u8], expires_at: i64) -> Result<bool, StorageError> {
+    async fn create_session(
+        &self,
+        id_hash: &[u8],
+        data: &[u8],
+        expires_at: i64,
+    ) -> Result<bool, StorageError> {
         let result = sqlx::query(
             "INSERT INTO sessions (session_hash, data, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (session_hash) DO NOTHING",
@@ -257,21 +266,26 @@ impl SessionRecordStore for Store {
     }
 
     async fn load_session(&self, id_hash: &[u8], now: i64) -> Result<Option<Vec<u8>>, StorageError> {
-        let data = sqlx::query_scalar("SELECT data FROM sessions WHERE session_hash = $1 AND expires_at > $2")
-            .bind(id_hash.to_vec())
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?;
+        let data =
+            sqlx::query_scalar("SELECT data FROM sessions WHERE session_hash = $1 AND expires_at > $2")
+                .bind(id_hash.to_vec())
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(data)
     }
 
     async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM sessions WHERE session_hash = $1").bind(id_hash.to_vec()).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE session_hash = $1")
+            .bind(id_hash.to_vec())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     async fn prune_sessions(&self, now: i64) -> Result<u64, StorageError> {
-        let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
+        let result =
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
         Ok(result.rows_affected())
     }
 }
@@ -286,7 +300,12 @@ impl LoginThrottleStore for Store {
         row.map(|row| Ok((row.try_get("failures")?, row.try_get("last_failure_at")?))).transpose()
     }
 
-    async fn record_login_failure(&self, key: &str, now: i64, window_start: i64) -> Result<i64, StorageError> {
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        now: i64,
+        window_start: i64,
+    ) -> Result<i64, StorageError> {
         // One statement, so concurrent failures each count.
         let failures = sqlx::query_scalar(
             "INSERT INTO login_failures (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2) \
@@ -305,7 +324,10 @@ impl LoginThrottleStore for Store {
     }
 
     async fn clear_login_failures(&self, key: &str) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1").bind(key.to_owned()).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
+            .bind(key.to_owned())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

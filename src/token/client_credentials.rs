@@ -20,12 +20,7 @@ pub fn grant(state: &AppState, client: &Client, params: &Params) -> Result<Token
     let scope = granted_scope(client, params.get("scope"))?;
     // RFC 9068 §2.2: with no resource owner, `sub` names the client.
     let issued = access_token::issue(state, &client.id, client.id.as_str(), &scope, None)?;
-    Ok(TokenResponse {
-        access_token: issued.token,
-        token_type: "Bearer",
-        expires_in: issued.expires_in,
-        scope: issued.claims.scope,
-    })
+    Ok(TokenResponse::bearer(issued))
 }
 
 /// RFC 6749 §3.3: a requested scope must be within the client's registered

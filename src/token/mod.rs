@@ -1,7 +1,9 @@
 //! The token endpoint (RFC 6749 §3.2): authenticates the client, then
 //! dispatches on `grant_type` to the grant's module.
 
+mod authorization_code;
 mod client_credentials;
+pub mod refresh_token;
 
 use axum::Json;
 use axum::extract::State;
@@ -9,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::access_token::IssuedToken;
 use crate::client_auth;
 use crate::error::{ErrorCode, ProtocolError};
 use crate::form::Form;
@@ -21,6 +24,23 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+impl TokenResponse {
+    pub fn bearer(issued: IssuedToken) -> Self {
+        Self {
+            access_token: issued.token,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+            scope: issued.claims.scope,
+            refresh_token: None,
+            id_token: None,
+        }
+    }
 }
 
 impl IntoResponse for TokenResponse {
@@ -41,6 +61,8 @@ pub async fn token(
 ) -> Result<TokenResponse, ProtocolError> {
     let client = client_auth::authenticate(&state, &headers, &params).await?;
     match params.require("grant_type")? {
+        "authorization_code" => authorization_code::grant(&state, &client, &params).await,
+        "refresh_token" => refresh_token::grant(&state, &client, &params).await,
         "client_credentials" => client_credentials::grant(&state, &client, &params),
         other => Err(ProtocolError::new(
             ErrorCode::UnsupportedGrantType,

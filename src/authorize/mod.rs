@@ -1,0 +1,60 @@
+//! The authorization endpoint (RFC 6749 §3.1, OpenID Connect Core §3.1.2),
+//! GET and POST: validates the request, then sends the browser to sign in,
+//! to consent, or straight back to the client with a code.
+
+mod flow;
+mod request;
+pub mod response;
+
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use tower_sessions::Session;
+
+pub use flow::{issue_code, proceed};
+pub use request::{AuthorizationRequest, OIDC_SCOPES, Prompt};
+
+use crate::clock;
+use crate::error::ProtocolError;
+use crate::form::{Form, Params};
+use crate::page_error::PageError;
+use crate::session::PendingAuthorization;
+use crate::state::AppState;
+
+pub async fn authorize_get(
+    State(state): State<AppState>,
+    session: Session,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::parse(query.unwrap_or_default().as_bytes());
+    start(&state, &session, params).await
+}
+
+/// OpenID Connect Core §3.1.2.1: the same request may come as a form POST.
+pub async fn authorize_post(
+    State(state): State<AppState>,
+    session: Session,
+    form: Result<Form, ProtocolError>,
+) -> Response {
+    start(&state, &session, form.map(|Form(params)| params)).await
+}
+
+async fn start(state: &AppState, session: &Session, params: Result<Params, ProtocolError>) -> Response {
+    let params = match params {
+        Ok(params) => params,
+        Err(error) => {
+            // Unparseable (say, a repeated parameter, RFC 6749 §3.1): nothing
+            // in it can be trusted, the redirect URI included.
+            return PageError::bad_request("Invalid request", error.description.into_owned())
+                .render(&state.config);
+        }
+    };
+    let request = match request::validate(state, &params).await {
+        Ok(request) => request,
+        Err(failure) => return failure.into_response(&state.config),
+    };
+    let pending = PendingAuthorization { request, created_at: clock::now(), signed_in_for_it: false };
+    match proceed(state, session, None, pending).await {
+        Ok(response) => response,
+        Err(failure) => failure.into_response(&state.config),
+    }
+}

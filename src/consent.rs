@@ -1,0 +1,116 @@
+//! The consent page: the signed-in user allows or denies what a client asks
+//! for. `Allow` is remembered per user and client, so the same request is
+//! not asked about again; `Deny` returns `access_denied` (RFC 6749 §4.1.2.1).
+
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use tower_sessions::Session;
+
+use crate::authorize::{self, response::AuthorizeError, response::AuthorizeErrorCode};
+use crate::clock;
+use crate::domain::{Client, ScopeSet};
+use crate::error::ProtocolError;
+use crate::form::{Form, Params};
+use crate::page_error::PageError;
+use crate::pages::{self, ConsentForm, ScopeLine};
+use crate::session::{self, PendingAuthorization, SignedIn};
+use crate::state::AppState;
+use crate::storage::Consent;
+
+pub async fn show(State(state): State<AppState>, session: Session, RawQuery(query): RawQuery) -> Response {
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).ok();
+    let request_id = params.as_ref().and_then(|p| p.get("rid")).unwrap_or_default().to_owned();
+    render(&state, &session, &request_id).await.unwrap_or_else(|error| error.render(&state.config))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    session: Session,
+    form: Result<Form, ProtocolError>,
+) -> Response {
+    let result = match form {
+        Ok(Form(params)) => decide(&state, &session, &params).await,
+        Err(error) => Err(PageError::bad_request("Invalid form", error.description.into_owned())),
+    };
+    result.unwrap_or_else(|error| error.render(&state.config))
+}
+
+/// The pending request, the signed-in user and the client it is for.
+async fn context(
+    state: &AppState,
+    session: &Session,
+    request_id: &str,
+) -> Result<(PendingAuthorization, SignedIn, Client), PageError> {
+    let pending = session::get_pending(session, request_id).await?.ok_or_else(PageError::expired_request)?;
+    let user = session::signed_in(session, &state.config).await?.ok_or_else(PageError::expired_request)?;
+    let client = state.clients.get(&pending.request.client_id).await?.ok_or_else(|| {
+        PageError::bad_request(
+            "Unknown application",
+            "The application that sent you here is no longer registered.",
+        )
+    })?;
+    Ok((pending, user, (*client).clone()))
+}
+
+async fn render(state: &AppState, session: &Session, request_id: &str) -> Result<Response, PageError> {
+    let (pending, signed_in, client) = context(state, session, request_id).await?;
+    let user =
+        state.storage.users.get_user(&signed_in.user_id).await?.ok_or_else(PageError::expired_request)?;
+    let form = ConsentForm {
+        request_id: request_id.to_owned(),
+        csrf_token: session::csrf_token(session).await?,
+        client_name: client.metadata.client_name.clone().unwrap_or_else(|| client.id.as_str().to_owned()),
+        username: user.username.as_str().to_owned(),
+        scopes: pending.request.scope.iter().map(describe).collect(),
+    };
+    Ok(pages::consent_page(&state.config, &form))
+}
+
+async fn decide(state: &AppState, session: &Session, params: &Params) -> Result<Response, PageError> {
+    if !session::csrf_matches(session, params.get("csrf_token")).await? {
+        return Err(PageError::Forbidden);
+    }
+    let request_id = params.get("rid").unwrap_or_default();
+    let (pending, user, client) = context(state, session, request_id).await?;
+    let allow = match params.get("decision").map(str::to_ascii_lowercase).as_deref() {
+        Some("allow") => true,
+        Some("deny") => false,
+        _ => return Err(PageError::bad_request("Invalid form", "Choose Allow or Deny.")),
+    };
+    session::remove_pending(session, request_id).await?;
+    let request = &pending.request;
+    if !allow {
+        let error = AuthorizeError::new(
+            &request.target(),
+            AuthorizeErrorCode::AccessDenied,
+            "the user denied the request",
+        );
+        return Ok(error.into_response(&state.config));
+    }
+    let previous = state.storage.consents.get_consent(&user.user_id, &client.id).await?;
+    let scope = union(previous.map(|c| c.scope), &request.scope);
+    let consent = Consent { client_id: client.id.clone(), scope, granted_at: clock::now() };
+    state.storage.consents.save_consent(&user.user_id, &consent).await?;
+    Ok(authorize::issue_code(state, request, &user)
+        .await
+        .unwrap_or_else(|failure| failure.into_response(&state.config)))
+}
+
+fn union(previous: Option<ScopeSet>, requested: &ScopeSet) -> ScopeSet {
+    let mut joined = previous.map(|s| s.to_string()).unwrap_or_default();
+    joined.push(' ');
+    joined.push_str(&requested.to_string());
+    ScopeSet::parse(&joined).unwrap_or_else(|_| requested.clone())
+}
+
+/// A scope in plain words for the consent page.
+pub fn describe(scope: &str) -> ScopeLine {
+    let description = match scope {
+        "openid" => "Sign you in and know who you are".to_owned(),
+        "profile" => "See your name and username".to_owned(),
+        "email" => "See your email address".to_owned(),
+        "offline_access" => "Stay connected when you are not using it".to_owned(),
+        other => format!("Access “{other}” on your behalf"),
+    };
+    ScopeLine { scope: scope.to_owned(), description }
+}

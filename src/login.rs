@@ -1,0 +1,135 @@
+//! The login page: the user signs in with username and password, and the
+//! authorization request that sent them here carries on.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use tower_sessions::Session;
+
+use crate::authorize;
+use crate::domain::Username;
+use crate::domain::user::MAX_PASSWORD_BYTES;
+use crate::error::ProtocolError;
+use crate::form::{Form, Params};
+use crate::page_error::PageError;
+use crate::pages::{self, LoginForm};
+use crate::password;
+use crate::session::{self, PendingAuthorization};
+use crate::state::AppState;
+use crate::throttle;
+
+/// The same message whether the user is unknown or the password wrong.
+const BAD_CREDENTIALS: &str = "Incorrect username or password.";
+
+pub async fn show(State(state): State<AppState>, session: Session, RawQuery(query): RawQuery) -> Response {
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).ok();
+    let request_id = params.as_ref().and_then(|p| p.get("rid")).unwrap_or_default();
+    match render(&state, &session, request_id, None, StatusCode::OK, None).await {
+        Ok(response) => response,
+        Err(error) => error.render(&state.config),
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    form: Result<Form, ProtocolError>,
+) -> Response {
+    let result = match form {
+        Ok(Form(params)) => sign_in(&state, &session, peer, &params).await,
+        Err(error) => Err(PageError::bad_request("Invalid form", error.description.into_owned())),
+    };
+    result.unwrap_or_else(|error| error.render(&state.config))
+}
+
+async fn sign_in(
+    state: &AppState,
+    session: &Session,
+    peer: SocketAddr,
+    params: &Params,
+) -> Result<Response, PageError> {
+    if !session::csrf_matches(session, params.get("csrf_token")).await? {
+        return Err(PageError::Forbidden);
+    }
+    let request_id = params.get("rid").unwrap_or_default();
+    let mut pending = pending(session, request_id).await?;
+    let username = params.get("username").and_then(|u| Username::parse(u).ok());
+    let (Some(username), Some(password)) = (username, params.get("password")) else {
+        let error = Some("Enter your username and password.");
+        return render(state, session, request_id, error, StatusCode::BAD_REQUEST, None).await;
+    };
+    let key = username.key();
+    if let Some(wait) = throttle::retry_after(state, &key, peer.ip()).await? {
+        let message = format!("Too many failed sign-ins. Try again in {}.", wait_in_words(wait));
+        let mut response = render(
+            state,
+            session,
+            request_id,
+            Some(&message),
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(username.as_str()),
+        )
+        .await?;
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Ok(response);
+    }
+    let user = state.storage.users.find_user(&key).await?;
+    // An unknown user costs the same argon2 work as a wrong password.
+    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+    let too_long = password.len() > MAX_PASSWORD_BYTES;
+    let verified = password::verify(stored_hash.filter(|_| !too_long), password.to_owned()).await;
+    let Some(user) = user.filter(|_| verified && !too_long) else {
+        throttle::record_failure(state, &key, peer.ip()).await?;
+        let typed = username.as_str();
+        return render(
+            state,
+            session,
+            request_id,
+            Some(BAD_CREDENTIALS),
+            StatusCode::UNAUTHORIZED,
+            Some(typed),
+        )
+        .await;
+    };
+    throttle::clear(state, &key).await?;
+    session::sign_in(session, user.id.clone()).await?;
+    tracing::info!(user_id = %user.id, client_id = %pending.request.client_id, "user signed in");
+    pending.signed_in_for_it = true;
+    Ok(authorize::proceed(state, session, Some(request_id.to_owned()), pending)
+        .await
+        .unwrap_or_else(|failure| failure.into_response(&state.config)))
+}
+
+async fn pending(session: &Session, request_id: &str) -> Result<PendingAuthorization, PageError> {
+    session::get_pending(session, request_id).await?.ok_or_else(PageError::expired_request)
+}
+
+async fn render(
+    state: &AppState,
+    session: &Session,
+    request_id: &str,
+    error: Option<&str>,
+    status: StatusCode,
+    typed_username: Option<&str>,
+) -> Result<Response, PageError> {
+    let pending = pending(session, request_id).await?;
+    let client = state.clients.get(&pending.request.client_id).await?;
+    let client_name = client
+        .and_then(|c| c.metadata.client_name.clone())
+        .unwrap_or_else(|| pending.request.client_id.as_str().to_owned());
+    let form = LoginForm {
+        request_id: request_id.to_owned(),
+        csrf_token: session::csrf_token(session).await?,
+        client_name,
+        username: typed_username.map(str::to_owned).or(pending.request.login_hint).unwrap_or_default(),
+        error: error.map(str::to_owned),
+    };
+    Ok(pages::login_page(&state.config, &form, status))
+}
+
+fn wait_in_words(seconds: i64) -> String {
+    if seconds < 90 { format!("{seconds} seconds") } else { format!("{} minutes", (seconds + 59) / 60) }
+}

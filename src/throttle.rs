@@ -1,0 +1,106 @@
+//! Sign-in throttling, per account and per client address, shared by all
+//! instances through the database.
+//!
+//! The rule: failures are counted per account (known or not, so that the
+//! rule itself reveals nothing) and per address, over a window of 15 minutes
+//! from the last failure. From the 5th consecutive failure for an account
+//! (the 20th for an address), sign-in is refused for 30 seconds, doubling
+//! with each further failure up to 15 minutes. While refused, the password
+//! is not checked and the attempt is not counted. A successful sign-in
+//! clears the account's count.
+
+use std::net::IpAddr;
+
+use crate::clock;
+use crate::state::AppState;
+use crate::storage::StorageError;
+
+pub const WINDOW_SECS: i64 = 900;
+const ACCOUNT_FREE_FAILURES: i64 = 5;
+const ADDRESS_FREE_FAILURES: i64 = 20;
+const FIRST_LOCK_SECS: i64 = 30;
+const MAX_LOCK_SECS: i64 = 900;
+
+/// How long a key with `failures` (the last at `last_failure_at`) stays
+/// locked after that last failure.
+fn lock_secs(failures: i64, free_failures: i64) -> i64 {
+    if failures < free_failures {
+        return 0;
+    }
+    let doublings = (failures - free_failures).min(10) as u32;
+    (FIRST_LOCK_SECS << doublings).min(MAX_LOCK_SECS)
+}
+
+fn account_key(username_key: &str) -> String {
+    format!("account:{username_key}")
+}
+
+fn address_key(address: IpAddr) -> String {
+    // IPv6 clients are counted per /64: one host usually has a whole one.
+    match address {
+        IpAddr::V4(v4) => format!("address:{v4}"),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("address:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+/// Seconds until sign-in may be tried again, if it is refused now.
+pub async fn retry_after(
+    state: &AppState,
+    username_key: &str,
+    address: IpAddr,
+) -> Result<Option<i64>, StorageError> {
+    let now = clock::now();
+    let store = &state.storage.login_throttle;
+    let mut wait = 0;
+    for (key, free) in
+        [(account_key(username_key), ACCOUNT_FREE_FAILURES), (address_key(address), ADDRESS_FREE_FAILURES)]
+    {
+        if let Some((failures, last)) = store.login_failures(&key).await? {
+            if now - last < WINDOW_SECS {
+                wait = wait.max(last + lock_secs(failures, free) - now);
+            }
+        }
+    }
+    Ok((wait > 0).then_some(wait))
+}
+
+pub async fn record_failure(
+    state: &AppState,
+    username_key: &str,
+    address: IpAddr,
+) -> Result<(), StorageError> {
+    let now = clock::now();
+    let store = &state.storage.login_throttle;
+    store.record_login_failure(&account_key(username_key), now, now - WINDOW_SECS).await?;
+    store.record_login_failure(&address_key(address), now, now - WINDOW_SECS).await?;
+    Ok(())
+}
+
+pub async fn clear(state: &AppState, username_key: &str) -> Result<(), StorageError> {
+    state.storage.login_throttle.clear_login_failures(&account_key(username_key)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks_start_at_the_fifth_failure_and_double_up_to_fifteen_minutes() {
+        assert_eq!(lock_secs(4, ACCOUNT_FREE_FAILURES), 0);
+        assert_eq!(lock_secs(5, ACCOUNT_FREE_FAILURES), 30);
+        assert_eq!(lock_secs(6, ACCOUNT_FREE_FAILURES), 60);
+        assert_eq!(lock_secs(9, ACCOUNT_FREE_FAILURES), 480);
+        assert_eq!(lock_secs(10, ACCOUNT_FREE_FAILURES), 900);
+        assert_eq!(lock_secs(1000, ACCOUNT_FREE_FAILURES), 900);
+    }
+
+    #[test]
+    fn ipv6_addresses_are_counted_per_64() {
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert_eq!(address_key(a), address_key(b));
+    }
+}

@@ -1,0 +1,131 @@
+//! The `refresh_token` grant (RFC 6749 §6) with rotation and reuse
+//! detection (RFC 9700 §4.14.2): every use returns a new refresh token, and
+//! presenting a used one revokes its whole family.
+
+use super::TokenResponse;
+use crate::access_token::{self, IssuedToken};
+use crate::clock;
+use crate::domain::{Client, GrantType, ScopeSet};
+use crate::error::{ErrorCode, ProtocolError};
+use crate::form::Params;
+use crate::id_token::{self, IdTokenGrant};
+use crate::secret::{SecretHash, random_token};
+use crate::state::AppState;
+use crate::storage::{RefreshTokenRecord, TokenFamily};
+
+fn invalid_grant(description: &'static str) -> ProtocolError {
+    ProtocolError::new(ErrorCode::InvalidGrant, description)
+}
+
+pub fn token_hash(token: &str) -> Vec<u8> {
+    SecretHash::of_bytes(token.as_bytes()).as_bytes().to_vec()
+}
+
+/// Creates the next refresh token of `family` (256 random bits; only its
+/// hash is stored), issued with the access token `with`.
+pub async fn issue(
+    state: &AppState,
+    family: &TokenFamily,
+    with: &IssuedToken,
+    now: i64,
+) -> Result<String, ProtocolError> {
+    let token = random_token(32);
+    let idle_expires_at = (now + state.config.refresh_token_idle_ttl.as_secs() as i64).min(family.expires_at);
+    let record = RefreshTokenRecord {
+        token_hash: token_hash(&token),
+        family_id: family.family_id.clone(),
+        issued_at: now,
+        idle_expires_at,
+        rotated: false,
+        access_jti: with.claims.jti.clone(),
+        access_expires_at: with.claims.exp,
+    };
+    state.storage.grants.insert_refresh_token(&record).await?;
+    Ok(token)
+}
+
+/// Whether a refresh token may still be used at `now` (its family's
+/// revocation and reuse are checked by the caller).
+pub fn is_live(token: &RefreshTokenRecord, family: &TokenFamily, now: i64) -> bool {
+    !token.rotated && !family.revoked && token.idle_expires_at > now && family.expires_at > now
+}
+
+pub async fn grant(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, ProtocolError> {
+    // Refresh tokens come from the code grant, which implies this one.
+    let metadata = &client.metadata;
+    if !metadata.allows_grant(GrantType::RefreshToken) && !metadata.allows_grant(GrantType::AuthorizationCode)
+    {
+        return Err(ProtocolError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use refresh tokens",
+        ));
+    }
+    let presented = token_hash(params.require("refresh_token")?);
+    let now = clock::now();
+    let found = state.storage.grants.get_refresh_token(&presented).await?;
+    let (token, family) = found.ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
+    if family.client_id != client.id {
+        return Err(invalid_grant("the refresh token was issued to another client"));
+    }
+    if token.rotated && !family.revoked {
+        return Err(reused(state, &family, now).await);
+    }
+    if !is_live(&token, &family, now) {
+        return Err(invalid_grant("the refresh token has expired or been revoked"));
+    }
+    // §6: the scope may be narrowed, never widened beyond the original grant.
+    let scope = match params.get("scope") {
+        None => family.scope.clone(),
+        Some(value) => ScopeSet::parse(value).map_err(ProtocolError::invalid_scope)?,
+    };
+    if scope.is_empty() || !scope.is_subset_of(&family.scope) {
+        return Err(ProtocolError::invalid_scope("the scope exceeds what was originally granted"));
+    }
+    let user = state.storage.users.get_user(&family.user_id).await?;
+    let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
+    let issued = access_token::issue_for_user(state, &client.id, &user, &scope, family.auth_time)?;
+    // Exactly one of several concurrent uses gets past this point.
+    if !state.storage.grants.rotate_refresh_token(&presented, now).await? {
+        return Err(reused(state, &family, now).await);
+    }
+    let refresh_token = issue(state, &family, &issued, now).await?;
+    // OpenID Connect Core §12.2: a refreshed ID token, without a nonce.
+    let id_token = match scope.contains("openid") {
+        true => Some(id_token::issue(
+            state,
+            &IdTokenGrant {
+                client,
+                user: &user,
+                scope: &scope,
+                auth_time: family.auth_time,
+                nonce: None,
+                access_token: &issued.token,
+            },
+        )?),
+        false => None,
+    };
+    Ok(TokenResponse { refresh_token: Some(refresh_token), id_token, ..TokenResponse::bearer(issued) })
+}
+
+/// A rotated token presented again: someone holds a copy. The family is
+/// revoked, so neither the thief nor the user can go on with it.
+async fn reused(state: &AppState, family: &TokenFamily, now: i64) -> ProtocolError {
+    match revoke_family(state, &family.family_id, now).await {
+        Ok(()) => {
+            tracing::warn!(client_id = %family.client_id, "refresh token reused; its family is revoked")
+        }
+        Err(error) => tracing::error!(error = %error.description, "revoking a refresh token family failed"),
+    }
+    invalid_grant("the refresh token has already been used")
+}
+
+/// Revokes a family and, on this instance at once, its access tokens.
+pub async fn revoke_family(state: &AppState, family_id: &str, now: i64) -> Result<(), ProtocolError> {
+    let revoked = state.storage.grants.revoke_family(family_id, now).await?;
+    state.revocations.remember(revoked);
+    Ok(())
+}
