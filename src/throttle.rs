@@ -58,10 +58,10 @@ pub async fn retry_after(
     for (key, free) in
         [(account_key(username_key), ACCOUNT_FREE_FAILURES), (address_key(address), ADDRESS_FREE_FAILURES)]
     {
-        if let Some((failures, last)) = store.login_failures(&key).await? {
-            if now - last < WINDOW_SECS {
-                wait = wait.max(last + lock_secs(failures, free) - now);
-            }
+        if let Some((failures, last)) = store.login_failures(&key).await?
+            && now - last < WINDOW_SECS
+        {
+            wait = wait.max(last + lock_secs(failures, free) - now);
         }
     }
     Ok((wait > 0).then_some(wait))
