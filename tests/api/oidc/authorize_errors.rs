@@ -90,16 +90,24 @@ async fn a_scope_the_client_may_not_ask_for_is_invalid_scope(backend: Backend) {
     assert!(access["scope"].as_str().unwrap().split(' ').any(|s| s == "orders:read"), "{access}");
 }
 
-/// RFC 6749 §3.1: parameters sent twice are `invalid_request`.
+/// RFC 6749 §3.1 and §4.1.2.1: a repeated `client_id` or `redirect_uri`
+/// cannot be trusted (error page); any other parameter sent twice is
+/// `invalid_request` at the (then known) redirect URI.
 async fn a_repeated_parameter_is_invalid_request(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let rp = Rp::public(&app).await;
     let mut ua = UserAgent::new(&app.address);
+    let repeated = |auth: &Authorization, name: &str| {
+        let mut url = auth.url.clone();
+        url.query_pairs_mut().append_pair(name, &param(&auth.url, name).unwrap());
+        url
+    };
+    for name in ["client_id", "redirect_uri"] {
+        assert_error_page(&ua, &repeated(&rp.authorize(&[]), name)).await;
+    }
     for name in ["scope", "response_type", "code_challenge"] {
         let auth = rp.authorize(&[]);
-        let value = param(&auth.url, name).unwrap();
-        let mut url = auth.url.clone();
-        url.query_pairs_mut().append_pair(name, &value);
+        let url = repeated(&auth, name);
         assert_redirected_error(&app, ua.follow(url.as_str()).await, &auth, "invalid_request");
     }
 }

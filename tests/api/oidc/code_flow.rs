@@ -2,6 +2,7 @@
 //! RFC 6749 §4.1): the ID token and access token it yields, and the
 //! one-time, client- and redirect-bound code.
 
+use openidconnect::TokenResponse;
 use serde_json::json;
 use tokio::task::JoinSet;
 
@@ -210,6 +211,47 @@ async fn the_authorization_endpoint_accepts_post(backend: Backend) {
     rp.redeem(&app, &callback, &auth).await;
 }
 
+/// RFC 6749 §3.1.2 and §4.1.2: a registered redirect URI's query is kept
+/// when the code is added, and `state` comes back exactly as sent.
+async fn the_redirect_keeps_the_registered_query_and_the_exact_state(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "alice", json!({})).await;
+    let with_query_uri = "https://rp.example.com/cb?tenant=7";
+    let rp =
+        Rp::register(&app, json!({"token_endpoint_auth_method": "none", "redirect_uris": [with_query_uri]}))
+            .await;
+    let mut ua = UserAgent::new(&app.address);
+    let mut auth = rp.authorize(&[]);
+    auth.state = "a b&c=d/é+%20?#x".to_owned();
+    auth.url = with_query(&auth.url, &[("state", Some(&auth.state))]);
+    let landing = ua.follow(auth.url.as_str()).await;
+    let callback = complete(&mut ua, landing, "alice").await;
+    assert_eq!(param(&callback, "tenant").as_deref(), Some("7"), "{callback}");
+    assert_eq!(callback.query_pairs().filter(|(name, _)| name == "tenant").count(), 1, "{callback}");
+    rp.redeem(&app, &callback, &auth).await;
+}
+
+/// OIDC Core §3.1.2.1 and §2: `nonce` is optional in the code flow; without
+/// one, the ID token carries none.
+async fn without_a_nonce_the_id_token_has_none(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "alice", json!({})).await;
+    let rp = Rp::public(&app).await;
+    let mut ua = UserAgent::new(&app.address);
+    let auth = rp.authorize(&[]);
+    let url = with_query(&auth.url, &[("nonce", None)]);
+    let landing = ua.follow(url.as_str()).await;
+    let code = code_of(&app, &complete(&mut ua, landing, "alice").await, &auth);
+    let response = rp.exchange(&app, &code, &auth.verifier).await.expect("the code is redeemed");
+    let id_token = response.id_token().expect("an ID token");
+    let verifier = rp.oidc.id_token_verifier();
+    let no_nonce = |nonce: Option<&openidconnect::Nonce>| match nonce {
+        None => Ok(()),
+        Some(nonce) => Err(format!("unexpected nonce {}", nonce.secret())),
+    };
+    id_token.claims(&verifier, no_nonce).expect("the ID token verifies");
+}
+
 both_backends!(
     the_code_flow_yields_verified_id_and_access_tokens,
     a_user_without_roles_gets_no_roles_claim,
@@ -220,4 +262,6 @@ both_backends!(
     a_code_is_bound_to_its_client,
     a_confidential_client_must_authenticate_to_redeem,
     the_authorization_endpoint_accepts_post,
+    the_redirect_keeps_the_registered_query_and_the_exact_state,
+    without_a_nonce_the_id_token_has_none,
 );

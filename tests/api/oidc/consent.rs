@@ -100,9 +100,45 @@ async fn a_first_party_client_asks_no_consent(backend: Backend) {
     rp.redeem(&app, &callback, &auth).await;
 }
 
+/// RFC 6749 §4.1.2 (one authorization, one code): once answered, the
+/// consent form cannot be posted again for a second code.
+async fn a_consent_form_is_answered_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "alice", json!({})).await;
+    let rp = Rp::public(&app).await;
+    let mut ua = UserAgent::new(&app.address);
+    let auth = rp.authorize(&[]);
+    let landing = ua.follow(auth.url.as_str()).await;
+    let page = consent_page_after_sign_in(&app, &mut ua, landing, "alice").await;
+    let form = page.consent_form().unwrap();
+    let callback = ua.submit(&form, &[], Some("Allow")).await.callback();
+    rp.redeem(&app, &callback, &auth).await;
+    match ua.submit(&form, &[], Some("Allow")).await {
+        Landing::Callback(again) => assert_eq!(param(&again, "code"), None, "a second code: {again}"),
+        Landing::Page(page) => assert!((400..500).contains(&page.status), "{} {}", page.status, page.body),
+    }
+}
+
+/// OIDC Core §3.1.2.1: `prompt=consent` asks for consent even when it was
+/// given before.
+async fn prompt_consent_asks_again(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "alice", json!({})).await;
+    let rp = Rp::public(&app).await;
+    let mut ua = UserAgent::new(&app.address);
+    sign_in(&app, &rp, &mut ua, "alice", &[]).await;
+    let auth = rp.authorize_with(&[], |r| r.add_prompt(openidconnect::core::CoreAuthPrompt::Consent));
+    let page = ua.follow(auth.url.as_str()).await.page();
+    assert!(page.consent_form().is_some(), "{}", page.body);
+    let callback = ua.consent("Allow").await.callback();
+    rp.redeem(&app, &callback, &auth).await;
+}
+
 both_backends!(
     the_consent_page_names_the_client_and_the_scopes,
     denying_consent_is_access_denied,
     consent_is_remembered_for_the_granted_scopes,
     a_first_party_client_asks_no_consent,
+    a_consent_form_is_answered_once,
+    prompt_consent_asks_again,
 );

@@ -122,9 +122,44 @@ async fn signing_in_sets_a_fresh_http_only_session_cookie(backend: Backend) {
     assert_ne!(before.as_deref(), Some(after.as_str()), "the session id changes on sign-in");
 }
 
+/// A login post for an authorization request the server does not know (a
+/// made-up or already finished `rid`) is a 4xx page: no redirect, no code.
+async fn a_login_for_an_unknown_or_finished_request_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "alice", json!({})).await;
+    let rp = Rp::register(&app, json!({"token_endpoint_auth_method": "none", "first_party": true})).await;
+    let (mut ua, auth) = at_login_page(&app, &rp).await;
+    let form = ua.page().login_form().unwrap();
+    let credentials = [("username", "alice"), ("password", PASSWORD)];
+    let made_up = [credentials[0], credentials[1], ("rid", "no-such-request-0123456789")];
+    let response = ua.submit_raw(&form, &made_up, None).await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let callback = ua.submit(&form, &credentials, None).await.callback();
+    rp.redeem(&app, &callback, &auth).await;
+    match ua.submit(&form, &credentials, None).await {
+        Landing::Callback(again) => assert_eq!(param(&again, "code"), None, "a second code: {again}"),
+        Landing::Page(page) => assert!((400..500).contains(&page.status), "{} {}", page.status, page.body),
+    }
+}
+
+/// What the user typed comes back escaped: a username with markup does not
+/// become markup on the login page.
+async fn the_login_page_escapes_what_was_typed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = Rp::public(&app).await;
+    let (mut ua, _) = at_login_page(&app, &rp).await;
+    let typed = "\"><script>alert(1)</script>";
+    let page = ua.sign_in(typed, "whatever").await.page();
+    assert_eq!(page.status, 401);
+    assert!(!page.body.contains("<script>"), "{}", page.body);
+    assert_eq!(page.login_form().unwrap().field("username"), Some(typed));
+}
+
 both_backends!(
     a_wrong_password_shows_the_login_page_with_a_message,
     form_posts_without_the_csrf_token_are_403,
     login_is_throttled_after_five_failures,
     signing_in_sets_a_fresh_http_only_session_cookie,
+    a_login_for_an_unknown_or_finished_request_is_refused,
+    the_login_page_escapes_what_was_typed,
 );

@@ -76,10 +76,17 @@ pub struct Tokens {
     pub id_claims: Value,
 }
 
+impl Authorization {
+    /// The redirect URI the request names.
+    pub fn redirect_uri(&self) -> String {
+        param(&self.url, "redirect_uri").expect("the request names its redirect URI")
+    }
+}
+
 impl Rp {
     /// Registers a client with `metadata` over these defaults: redirect URIs
     /// [`REDIRECT_URI`], [`OTHER_REDIRECT_URI`], the code and refresh grants,
-    /// and [`POST_LOGOUT_URI`].
+    /// and [`POST_LOGOUT_URI`]. Its first redirect URI is the one it uses.
     pub async fn register(app: &TestApp, metadata: Value) -> Self {
         let mut body = json!({
             "client_name": "Test RP",
@@ -95,6 +102,7 @@ impl Rp {
         assert_eq!(status, 201, "{registered}");
         let id = registered["client_id"].as_str().unwrap().to_owned();
         let secret = registered["client_secret"].as_str().map(str::to_owned);
+        let redirect_uri = registered["redirect_uris"][0].as_str().unwrap().to_owned();
         let issuer = IssuerUrl::new(app.address.clone()).unwrap();
         let provider =
             CoreProviderMetadata::discover_async(issuer, &app.http).await.expect("OpenID discovery works");
@@ -103,7 +111,7 @@ impl Rp {
             ClientId::new(id.clone()),
             secret.clone().map(ClientSecret::new),
         )
-        .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.to_owned()).unwrap());
+        .set_redirect_uri(RedirectUrl::new(redirect_uri).unwrap());
         Self { id, secret, oidc }
     }
 
@@ -215,7 +223,7 @@ impl Rp {
 /// The code of a successful authorization response, after checking that it
 /// carries the request's `state` and the issuer as `iss` (RFC 9207 §2).
 pub fn code_of(app: &TestApp, callback: &Url, auth: &Authorization) -> String {
-    assert!(callback.as_str().starts_with(REDIRECT_URI), "{callback}");
+    assert!(callback.as_str().starts_with(&auth.redirect_uri()), "{callback}");
     assert_eq!(param(callback, "error"), None, "{callback}");
     assert_eq!(param(callback, "state").as_deref(), Some(auth.state.as_str()), "{callback}");
     assert_eq!(param(callback, "iss").as_deref(), Some(app.address.as_str()), "{callback}");
@@ -226,7 +234,7 @@ pub fn code_of(app: &TestApp, callback: &Url, auth: &Authorization) -> String {
 /// to the client with `error` = `code`, the request's `state` and `iss`.
 pub fn assert_redirected_error(app: &TestApp, landing: Landing, auth: &Authorization, code: &str) {
     let callback = landing.callback();
-    assert!(callback.as_str().starts_with(REDIRECT_URI), "{callback}");
+    assert!(callback.as_str().starts_with(&auth.redirect_uri()), "{callback}");
     assert_eq!(param(&callback, "error").as_deref(), Some(code), "{callback}");
     assert_eq!(param(&callback, "code"), None, "{callback}");
     assert_eq!(param(&callback, "state").as_deref(), Some(auth.state.as_str()), "{callback}");

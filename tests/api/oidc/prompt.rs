@@ -149,6 +149,21 @@ async fn max_age_older_than_the_session_requires_a_new_sign_in(backend: Backend)
     }
 }
 
+/// OIDC Core §3.1.2.3: a session is only as good as its user: once the
+/// user is deleted, the browser is sent to the login page (and `prompt=none`
+/// is `login_required`), never given a code for no one.
+async fn a_deleted_users_session_signs_no_one_on(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = create_user(&app, "alice", json!({})).await;
+    let rp = Rp::public(&app).await;
+    let mut ua = UserAgent::new(&app.address);
+    sign_in(&app, &rp, &mut ua, "alice", &[]).await;
+    assert_eq!(app.delete_user(&user).await, 204);
+    let auth = rp.authorize_with(&[], |r| r.add_prompt(CoreAuthPrompt::None));
+    assert_redirected_error(&app, ua.follow(auth.url.as_str()).await, &auth, "login_required");
+    assert_login_page(&app, ua.follow(rp.authorize(&[]).url.as_str()).await);
+}
+
 both_backends!(
     without_a_session_the_user_is_sent_to_the_login_page,
     a_second_authorization_signs_on_without_pages,
@@ -157,4 +172,5 @@ both_backends!(
     prompt_none_with_another_value_is_invalid_request,
     prompt_login_asks_for_the_password_again,
     max_age_older_than_the_session_requires_a_new_sign_in,
+    a_deleted_users_session_signs_no_one_on,
 );

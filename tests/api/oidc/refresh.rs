@@ -77,7 +77,7 @@ async fn a_refresh_may_narrow_the_scope_but_not_widen_it(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let rp = Rp::confidential(&app).await;
     let (_, tokens) = offline_tokens(&app, &rp).await;
-    let narrow = ["openid", "offline_access"];
+    let narrow = ["offline_access", "openid"];
     let response = rp.refresh(&app, tokens.refresh_token.as_ref().unwrap(), Some(&narrow)).await.unwrap();
     let access = app.verify_offline(&access_token(&response)).await.unwrap();
     let mut scope: Vec<&str> = access["scope"].as_str().unwrap().split(' ').collect();
@@ -142,6 +142,46 @@ async fn a_refresh_token_introspects_as_a_refresh_token(backend: Backend) {
     assert_eq!(app.introspect(rp.credentials(), &refresh).await["active"], false);
 }
 
+/// RFC 9700 §4.14.2: rotation holds under concurrency: of 8 simultaneous
+/// refreshes with one token exactly one succeeds.
+async fn concurrent_refreshes_of_one_token_yield_one_answer(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = Rp::confidential(&app).await;
+    let (_, tokens) = offline_tokens(&app, &rp).await;
+    let refresh = tokens.refresh_token.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (http, url) = (app.http.clone(), app.url("/oauth2/token"));
+        let (id, secret) = (rp.id.clone(), rp.secret.clone().unwrap());
+        let form = [("grant_type", "refresh_token".to_owned()), ("refresh_token", refresh.clone())];
+        tasks.spawn(async move {
+            let response = http.post(url).basic_auth(id, Some(secret)).form(&form).send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.unwrap_or_default())
+        });
+    }
+    let answers = tasks.join_all().await;
+    assert_eq!(answers.iter().filter(|(status, _)| *status == 200).count(), 1, "{answers:?}");
+    for (status, body) in answers.iter().filter(|(status, _)| *status != 200) {
+        assert_eq!((*status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    }
+}
+
+/// interface.md (a deleted client's tokens stop working) and RFC 6749 §6:
+/// after the client is deleted its refresh token is refused.
+async fn deleting_the_client_stops_its_refresh_tokens(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = Rp::public(&app).await;
+    let (_, tokens) = offline_tokens(&app, &rp).await;
+    let admin = app.admin_token().await;
+    let path = format!("/admin/clients/{}", rp.id);
+    let (status, _) = app.admin_request(reqwest::Method::DELETE, &path, Some(&admin), None).await;
+    assert_eq!(status, 204);
+    let code = error_code(rp.refresh(&app, tokens.refresh_token.as_ref().unwrap(), None).await);
+    assert!(matches!(code.as_str(), "invalid_grant" | "invalid_client"), "{code}");
+    assert_eq!(app.introspect(ADMIN, &tokens.access_token).await["active"], false);
+}
+
 both_backends!(
     each_refresh_rotates_the_refresh_token,
     reusing_a_rotated_refresh_token_revokes_the_family,
@@ -150,4 +190,6 @@ both_backends!(
     a_refresh_token_is_bound_to_its_client,
     deleting_the_user_stops_the_refresh_token,
     a_refresh_token_introspects_as_a_refresh_token,
+    concurrent_refreshes_of_one_token_yield_one_answer,
+    deleting_the_client_stops_its_refresh_tokens,
 );

@@ -111,11 +111,13 @@ async fn a_bad_token_is_401_invalid_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     alice(&app).await;
     let rp = Rp::confidential(&app).await;
-    let tokens = sign_in(&app, &rp, &mut UserAgent::new(&app.address), ALICE, &[]).await;
+    let tokens = sign_in(&app, &rp, &mut UserAgent::new(&app.address), ALICE, &["offline_access"]).await;
     let endpoint = oidc_endpoint(&app, "userinfo_endpoint").await;
     assert_eq!(app.revoke(rp.credentials(), &tokens.access_token).await, 200);
     let foreign = TestApp::spawn(backend).await.admin_token().await;
-    for token in ["garbage", "a.b.c", tokens.access_token.as_str(), foreign.as_str()] {
+    // Neither an ID token nor a refresh token is an access token.
+    let others = [tokens.id_token.as_str(), tokens.refresh_token.as_deref().unwrap()];
+    for token in ["garbage", "a.b.c", tokens.access_token.as_str(), foreign.as_str(), others[0], others[1]] {
         let response = app.http.get(&endpoint).bearer_auth(token).send().await.unwrap();
         assert_eq!(response.status(), 401, "{token:.20}");
         let challenge = challenge(&response);
@@ -142,10 +144,25 @@ async fn a_token_without_openid_is_403_insufficient_scope(backend: Backend) {
     );
 }
 
+/// RFC 6750 §3.1 and OIDC Core §5.3.3: once the user is deleted, their
+/// access token gets 401 `invalid_token` at userinfo, not claims of no one.
+async fn a_deleted_users_token_is_401_at_userinfo(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = alice(&app).await;
+    let rp = Rp::public(&app).await;
+    let tokens = sign_in(&app, &rp, &mut UserAgent::new(&app.address), ALICE, &["profile"]).await;
+    assert_eq!(app.delete_user(&user).await, 204);
+    let endpoint = oidc_endpoint(&app, "userinfo_endpoint").await;
+    let response = app.http.get(&endpoint).bearer_auth(&tokens.access_token).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(challenge(&response).contains("error=\"invalid_token\""));
+}
+
 both_backends!(
     userinfo_returns_the_claims_of_the_granted_scopes,
     the_openidconnect_client_reads_userinfo,
     userinfo_accepts_the_token_in_a_post_body,
     a_bad_token_is_401_invalid_token,
     a_token_without_openid_is_403_insufficient_scope,
+    a_deleted_users_token_is_401_at_userinfo,
 );
