@@ -155,6 +155,47 @@ async fn the_login_page_escapes_what_was_typed(backend: Backend) {
     assert_eq!(page.login_form().unwrap().field("username"), Some(typed));
 }
 
+/// The throttle holds under concurrency: of 20 wrong passwords posted at
+/// once (each from its own browser), at most 5 are checked (401); the rest
+/// are refused unchecked (429), so parallel guessing gains nothing.
+async fn concurrent_guesses_are_throttled_too(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "alice", json!({})).await;
+    let rp = Rp::public(&app).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for attempt in 0..20 {
+        let (ua, _) = at_login_page(&app, &rp).await;
+        let form = ua.page().login_form().unwrap();
+        tasks.spawn(async move {
+            let password = format!("guess number {attempt}");
+            let response =
+                ua.submit_raw(&form, &[("username", "alice"), ("password", &password)], None).await;
+            response.status().as_u16()
+        });
+    }
+    let statuses = tasks.join_all().await;
+    assert!(statuses.iter().all(|s| matches!(s, 401 | 429)), "{statuses:?}");
+    let checked = statuses.iter().filter(|&&s| s == 401).count();
+    assert!(checked <= 5, "{checked} passwords checked: {statuses:?}");
+}
+
+/// The lock counts consecutive failures: a successful sign-in starts the
+/// count again, so 4 failures, a success and 4 more failures lock nothing.
+async fn a_successful_sign_in_resets_the_failure_count(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "alice", json!({})).await;
+    let rp = Rp::public(&app).await;
+    for round in 0..2 {
+        let (mut ua, auth) = at_login_page(&app, &rp).await;
+        for attempt in 0..4 {
+            assert_login_again(ua.sign_in("alice", &format!("guess {round}.{attempt}")).await, 401);
+        }
+        let landing = ua.sign_in("alice", PASSWORD).await;
+        let callback = complete(&mut ua, landing, "alice").await;
+        rp.redeem(&app, &callback, &auth).await;
+    }
+}
+
 both_backends!(
     a_wrong_password_shows_the_login_page_with_a_message,
     form_posts_without_the_csrf_token_are_403,
@@ -162,4 +203,6 @@ both_backends!(
     signing_in_sets_a_fresh_http_only_session_cookie,
     a_login_for_an_unknown_or_finished_request_is_refused,
     the_login_page_escapes_what_was_typed,
+    concurrent_guesses_are_throttled_too,
+    a_successful_sign_in_resets_the_failure_count,
 );

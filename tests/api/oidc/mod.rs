@@ -7,6 +7,7 @@
 mod authorize_errors;
 mod code_flow;
 mod consent;
+mod discovery;
 mod html;
 mod login_security;
 mod logout;
