@@ -39,7 +39,20 @@ impl Params {
     }
 
     pub fn parse(body: &[u8]) -> Result<Self, ProtocolError> {
+        let (params, repeated) = Self::parse_keeping_first(body)?;
+        match repeated {
+            Some(name) => Err(ProtocolError::invalid_request(format!(
+                "the {name} parameter is repeated (RFC 6749 §3.1)"
+            ))),
+            None => Ok(params),
+        }
+    }
+
+    /// Like `parse`, but a repeated parameter keeps its first value and is
+    /// named, for callers that must decide where to report it.
+    pub fn parse_keeping_first(body: &[u8]) -> Result<(Self, Option<String>), ProtocolError> {
         let mut params = HashMap::new();
+        let mut repeated = None;
         for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
             let (name, value) = match pair.iter().position(|&b| b == b'=') {
                 Some(at) => (&pair[..at], &pair[at + 1..]),
@@ -50,14 +63,13 @@ impl Params {
             let value = decode_component(value)
                 .ok_or_else(|| ProtocolError::invalid_request("the body is not valid UTF-8 form encoding"))?;
             if params.contains_key(&name) {
-                return Err(ProtocolError::invalid_request(format!(
-                    "the {name} parameter is repeated (RFC 6749 §3.1)"
-                )));
+                repeated.get_or_insert(name);
+                continue;
             }
             params.insert(name, value);
         }
         params.retain(|_, value| !value.is_empty());
-        Ok(Self(params))
+        Ok((Self(params), repeated))
     }
 }
 

@@ -18,7 +18,7 @@ use crate::pages::{self, LoginForm};
 use crate::password;
 use crate::session::{self, PendingAuthorization};
 use crate::state::AppState;
-use crate::throttle;
+use crate::throttle::{self, Admission};
 
 /// The same message whether the user is unknown or the password wrong.
 const BAD_CREDENTIALS: &str = "Incorrect username or password.";
@@ -62,18 +62,12 @@ async fn sign_in(
         return render(state, session, request_id, error, StatusCode::BAD_REQUEST, None).await;
     };
     let key = username.key();
-    if let Some(wait) = throttle::retry_after(state, &key, peer.ip()).await? {
-        let message = format!("Too many failed sign-ins. Try again in {}.", wait_in_words(wait));
-        let mut response = render(
-            state,
-            session,
-            request_id,
-            Some(&message),
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(username.as_str()),
-        )
-        .await?;
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    if let Admission::Refused { retry_after } = throttle::admit(state, &key, peer.ip()).await? {
+        let message = format!("Too many failed sign-ins. Try again in {}.", wait_in_words(retry_after));
+        let typed = Some(username.as_str());
+        let mut response =
+            render(state, session, request_id, Some(&message), StatusCode::TOO_MANY_REQUESTS, typed).await?;
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         return Ok(response);
     }
     let user = state.storage.users.find_user(&key).await?;
@@ -82,7 +76,6 @@ async fn sign_in(
     let too_long = password.len() > MAX_PASSWORD_BYTES;
     let verified = password::verify(stored_hash.filter(|_| !too_long), password.to_owned()).await;
     let Some(user) = user.filter(|_| verified && !too_long) else {
-        throttle::record_failure(state, &key, peer.ip()).await?;
         let typed = username.as_str();
         return render(
             state,
@@ -94,7 +87,7 @@ async fn sign_in(
         )
         .await;
     };
-    throttle::clear(state, &key).await?;
+    throttle::succeeded(state, &key, peer.ip()).await?;
     session::sign_in(session, user.id.clone()).await?;
     tracing::info!(user_id = %user.id, client_id = %pending.request.client_id, "user signed in");
     pending.signed_in_for_it = true;

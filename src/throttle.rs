@@ -6,7 +6,8 @@
 //! from the last failure. From the 5th consecutive failure for an account
 //! (the 20th for an address), sign-in is refused for 30 seconds, doubling
 //! with each further failure up to 15 minutes. While refused, the password
-//! is not checked and the attempt is not counted. A successful sign-in
+//! is not checked and the attempt is not counted. Attempts are counted
+//! before the password is checked (see `admit`); a successful sign-in
 //! clears the account's count.
 
 use std::net::IpAddr;
@@ -46,41 +47,53 @@ fn address_key(address: IpAddr) -> String {
     }
 }
 
-/// Seconds until sign-in may be tried again, if it is refused now.
-pub async fn retry_after(
-    state: &AppState,
-    username_key: &str,
-    address: IpAddr,
-) -> Result<Option<i64>, StorageError> {
+/// Whether a sign-in attempt may check the password.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Admission {
+    Allowed,
+    Refused { retry_after: i64 },
+}
+
+/// Admits an attempt or refuses it. An admitted attempt is counted as a
+/// failure in advance, so that guesses sent all at once cannot all pass the
+/// check before the first failure is recorded: if others were counted
+/// between the check and this attempt's count, only the free failures are
+/// admitted. `succeeded` takes the count back.
+pub async fn admit(state: &AppState, username_key: &str, address: IpAddr) -> Result<Admission, StorageError> {
     let now = clock::now();
     let store = &state.storage.login_throttle;
+    let keys =
+        [(account_key(username_key), ACCOUNT_FREE_FAILURES), (address_key(address), ADDRESS_FREE_FAILURES)];
+    let mut seen = Vec::with_capacity(keys.len());
     let mut wait = 0;
-    for (key, free) in
-        [(account_key(username_key), ACCOUNT_FREE_FAILURES), (address_key(address), ADDRESS_FREE_FAILURES)]
-    {
-        if let Some((failures, last)) = store.login_failures(&key).await?
-            && now - last < WINDOW_SECS
-        {
-            wait = wait.max(last + lock_secs(failures, free) - now);
+    for (key, free) in &keys {
+        let recent = store.login_failures(key).await?.filter(|(_, last)| now - last < WINDOW_SECS);
+        if let Some((failures, last)) = recent {
+            wait = wait.max(last + lock_secs(failures, *free) - now);
+        }
+        seen.push(recent.map_or(0, |(failures, _)| failures));
+    }
+    if wait > 0 {
+        return Ok(Admission::Refused { retry_after: wait });
+    }
+    for ((key, free), before) in keys.iter().zip(seen) {
+        let counted = store.record_login_failure(key, now, now - WINDOW_SECS).await?;
+        let raced = counted != before + 1;
+        if raced && counted > *free {
+            return Ok(Admission::Refused {
+                retry_after: lock_secs(counted - 1, *free).max(FIRST_LOCK_SECS),
+            });
         }
     }
-    Ok((wait > 0).then_some(wait))
+    Ok(Admission::Allowed)
 }
 
-pub async fn record_failure(
-    state: &AppState,
-    username_key: &str,
-    address: IpAddr,
-) -> Result<(), StorageError> {
-    let now = clock::now();
+/// The password was right: the account's failures are forgotten, and the
+/// address's advance count is taken back.
+pub async fn succeeded(state: &AppState, username_key: &str, address: IpAddr) -> Result<(), StorageError> {
     let store = &state.storage.login_throttle;
-    store.record_login_failure(&account_key(username_key), now, now - WINDOW_SECS).await?;
-    store.record_login_failure(&address_key(address), now, now - WINDOW_SECS).await?;
-    Ok(())
-}
-
-pub async fn clear(state: &AppState, username_key: &str) -> Result<(), StorageError> {
-    state.storage.login_throttle.clear_login_failures(&account_key(username_key)).await
+    store.clear_login_failures(&account_key(username_key)).await?;
+    store.forgive_login_failure(&address_key(address)).await
 }
 
 #[cfg(test)]

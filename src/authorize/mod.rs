@@ -25,7 +25,7 @@ pub async fn authorize_get(
     session: Session,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = Params::parse(query.unwrap_or_default().as_bytes());
+    let params = Params::parse_keeping_first(query.unwrap_or_default().as_bytes());
     start(&state, &session, params).await
 }
 
@@ -35,20 +35,25 @@ pub async fn authorize_post(
     session: Session,
     form: Result<Form, ProtocolError>,
 ) -> Response {
-    start(&state, &session, form.map(|Form(params)| params)).await
+    start(&state, &session, form.map(|Form(params)| (params, None))).await
 }
 
-async fn start(state: &AppState, session: &Session, params: Result<Params, ProtocolError>) -> Response {
-    let params = match params {
-        Ok(params) => params,
+/// `params` with the name of a repeated parameter, if any (RFC 6749 §3.1).
+async fn start(
+    state: &AppState,
+    session: &Session,
+    params: Result<(Params, Option<String>), ProtocolError>,
+) -> Response {
+    let (params, repeated) = match params {
+        Ok(parsed) => parsed,
         Err(error) => {
-            // Unparseable (say, a repeated parameter, RFC 6749 §3.1): nothing
-            // in it can be trusted, the redirect URI included.
+            // Not form encoding at all: nothing in it can be trusted, the
+            // redirect URI included.
             return PageError::bad_request("Invalid request", error.description.into_owned())
                 .render(&state.config);
         }
     };
-    let request = match request::validate(state, &params).await {
+    let request = match request::validate(state, &params, repeated.as_deref()).await {
         Ok(request) => request,
         Err(failure) => return failure.into_response(&state.config),
     };

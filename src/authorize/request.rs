@@ -50,13 +50,27 @@ impl AuthorizationRequest {
     }
 }
 
-pub async fn validate(state: &AppState, params: &Params) -> Result<AuthorizationRequest, AuthorizeFailure> {
+/// `repeated` names a parameter the request carried more than once: a page
+/// if it is the client or redirect URI, else `invalid_request` (§4.1.2.1).
+pub async fn validate(
+    state: &AppState,
+    params: &Params,
+    repeated: Option<&str>,
+) -> Result<AuthorizationRequest, AuthorizeFailure> {
+    if let Some(name @ ("client_id" | "redirect_uri")) = repeated {
+        return Err(
+            PageError::bad_request("Invalid request", format!("The {name} parameter is repeated.")).into()
+        );
+    }
     let client = client(state, params).await?;
     let target = ResponseTarget {
         redirect_uri: redirect_uri(&client, params)?,
         state: params.get("state").map(str::to_owned),
     };
     let fail = |code: Code, description: &str| AuthorizeError::new(&target, code, description);
+    if let Some(name) = repeated {
+        return Err(fail(Code::InvalidRequest, &format!("the {name} parameter is repeated")).into());
+    }
     // OpenID Connect Core §6: request objects are not supported.
     if params.get("request").is_some() {
         return Err(fail(Code::RequestNotSupported, "request objects are not supported").into());

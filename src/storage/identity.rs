@@ -72,6 +72,8 @@ pub trait LoginThrottleStore: Send + Sync {
     async fn record_login_failure(&self, key: &str, now: i64, window_start: i64)
     -> Result<i64, StorageError>;
     async fn clear_login_failures(&self, key: &str) -> Result<(), StorageError>;
+    /// Takes one failure back (an attempt counted in advance that succeeded).
+    async fn forgive_login_failure(&self, key: &str) -> Result<(), StorageError>;
     /// Forgets counters whose last failure is before `window_start`.
     async fn prune_login_failures(&self, window_start: i64) -> Result<u64, StorageError>;
 }

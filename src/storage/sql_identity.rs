@@ -331,6 +331,16 @@ impl LoginThrottleStore for Store {
         Ok(())
     }
 
+    async fn forgive_login_failure(&self, key: &str) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE login_failures SET failures = failures - 1 WHERE throttle_key = $1 AND failures > 0",
+        )
+        .bind(key.to_owned())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn prune_login_failures(&self, window_start: i64) -> Result<u64, StorageError> {
         let result = sqlx::query("DELETE FROM login_failures WHERE last_failure_at < $1")
             .bind(window_start)
