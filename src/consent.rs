@@ -2,37 +2,28 @@
 //! for. `Allow` is remembered per user and client, so the same request is
 //! not asked about again; `Deny` returns `access_denied` (RFC 6749 §4.1.2.1).
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::Response;
 use tower_sessions::Session;
 
 use crate::authorize::{self, response::AuthorizeError, response::AuthorizeErrorCode};
 use crate::clock;
 use crate::domain::{Client, ScopeSet};
-use crate::error::ProtocolError;
-use crate::form::{Form, Params};
+use crate::form::Params;
 use crate::page_error::PageError;
+use crate::page_form::{PageForm, PageQuery};
 use crate::pages::{self, ConsentForm, ScopeLine};
 use crate::session::{self, PendingAuthorization, SignedIn};
 use crate::state::AppState;
 use crate::storage::Consent;
 
-pub async fn show(State(state): State<AppState>, session: Session, RawQuery(query): RawQuery) -> Response {
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).ok();
-    let request_id = params.as_ref().and_then(|p| p.get("rid")).unwrap_or_default().to_owned();
-    render(&state, &session, &request_id).await.unwrap_or_else(|error| error.render(&state.config))
+pub async fn show(State(state): State<AppState>, session: Session, PageQuery(params): PageQuery) -> Response {
+    let request_id = params.get("rid").unwrap_or_default();
+    render(&state, &session, request_id).await.unwrap_or_else(|error| error.render(&state.config))
 }
 
-pub async fn submit(
-    State(state): State<AppState>,
-    session: Session,
-    form: Result<Form, ProtocolError>,
-) -> Response {
-    let result = match form {
-        Ok(Form(params)) => decide(&state, &session, &params).await,
-        Err(error) => Err(PageError::bad_request("Invalid form", error.description.into_owned())),
-    };
-    result.unwrap_or_else(|error| error.render(&state.config))
+pub async fn submit(State(state): State<AppState>, session: Session, PageForm(params): PageForm) -> Response {
+    decide(&state, &session, &params).await.unwrap_or_else(|error| error.render(&state.config))
 }
 
 /// The pending request, the signed-in user and the client it is for.

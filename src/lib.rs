@@ -27,6 +27,7 @@ pub mod keys;
 pub mod login;
 pub mod logout;
 pub mod page_error;
+pub mod page_form;
 pub mod pages;
 pub mod password;
 pub mod revocation;

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use tower_sessions::Session;
@@ -11,9 +11,9 @@ use tower_sessions::Session;
 use crate::authorize;
 use crate::domain::Username;
 use crate::domain::user::MAX_PASSWORD_BYTES;
-use crate::error::ProtocolError;
-use crate::form::{Form, Params};
+use crate::form::Params;
 use crate::page_error::PageError;
+use crate::page_form::{PageForm, PageQuery};
 use crate::pages::{self, LoginForm};
 use crate::password;
 use crate::session::{self, PendingAuthorization};
@@ -23,9 +23,8 @@ use crate::throttle::{self, Admission};
 /// The same message whether the user is unknown or the password wrong.
 const BAD_CREDENTIALS: &str = "Incorrect username or password.";
 
-pub async fn show(State(state): State<AppState>, session: Session, RawQuery(query): RawQuery) -> Response {
-    let params = Params::parse(query.unwrap_or_default().as_bytes()).ok();
-    let request_id = params.as_ref().and_then(|p| p.get("rid")).unwrap_or_default();
+pub async fn show(State(state): State<AppState>, session: Session, PageQuery(params): PageQuery) -> Response {
+    let request_id = params.get("rid").unwrap_or_default();
     match render(&state, &session, request_id, None, StatusCode::OK, None).await {
         Ok(response) => response,
         Err(error) => error.render(&state.config),
@@ -36,13 +35,9 @@ pub async fn submit(
     State(state): State<AppState>,
     session: Session,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    form: Result<Form, ProtocolError>,
+    PageForm(params): PageForm,
 ) -> Response {
-    let result = match form {
-        Ok(Form(params)) => sign_in(&state, &session, peer, &params).await,
-        Err(error) => Err(PageError::bad_request("Invalid form", error.description.into_owned())),
-    };
-    result.unwrap_or_else(|error| error.render(&state.config))
+    sign_in(&state, &session, peer, &params).await.unwrap_or_else(|error| error.render(&state.config))
 }
 
 async fn sign_in(

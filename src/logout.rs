@@ -6,17 +6,17 @@
 //! in) the session ends at once (§2). Without one, the user is asked first,
 //! so that a stray link cannot sign anyone out.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::Response;
 use tower_sessions::Session;
 use url::Url;
 
 use crate::authorize::response::see_other;
 use crate::domain::{Client, ClientId};
-use crate::error::ProtocolError;
-use crate::form::{Form, Params};
+use crate::form::Params;
 use crate::id_token;
 use crate::page_error::PageError;
+use crate::page_form::{PageForm, PageQuery};
 use crate::pages::{self, LogoutForm};
 use crate::session;
 use crate::state::AppState;
@@ -24,27 +24,18 @@ use crate::state::AppState;
 pub async fn logout_get(
     State(state): State<AppState>,
     session: Session,
-    RawQuery(query): RawQuery,
+    PageQuery(params): PageQuery,
 ) -> Response {
-    let params = Params::parse(query.unwrap_or_default().as_bytes());
-    let result = match params {
-        Ok(params) => logout(&state, &session, &params, false).await,
-        Err(error) => Err(PageError::bad_request("Invalid request", error.description.into_owned())),
-    };
-    result.unwrap_or_else(|error| error.render(&state.config))
+    logout(&state, &session, &params, false).await.unwrap_or_else(|error| error.render(&state.config))
 }
 
 /// §2: the request may also be a form POST; the confirmation page posts here too.
 pub async fn logout_post(
     State(state): State<AppState>,
     session: Session,
-    form: Result<Form, ProtocolError>,
+    PageForm(params): PageForm,
 ) -> Response {
-    let result = match form {
-        Ok(Form(params)) => logout(&state, &session, &params, true).await,
-        Err(error) => Err(PageError::bad_request("Invalid request", error.description.into_owned())),
-    };
-    result.unwrap_or_else(|error| error.render(&state.config))
+    logout(&state, &session, &params, true).await.unwrap_or_else(|error| error.render(&state.config))
 }
 
 async fn logout(
