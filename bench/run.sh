@@ -12,6 +12,26 @@
 #   introspect  POST /oauth2/introspect  token=<valid access token>    (Basic auth)
 #   jwks        GET  /oauth2/jwks
 #
+# Then the browser flows: it registers a first-party confidential client and
+# a user, signs the user in once (bench/oidc.py), and measures
+#
+#   authorize   GET  /oauth2/authorize   with the session cookie (single
+#                                        sign-on): a 303 back with a new code
+#   code        POST /oauth2/token       grant_type=authorization_code, each
+#                                        code once (scope openid
+#                                        offline_access: access, ID (RS256,
+#                                        or BENCH_ID_TOKEN_ALG) and
+#                                        refresh token)
+#   refresh     POST /oauth2/token       grant_type=refresh_token, each token
+#                                        once: every answer's rotated token is
+#                                        queued for a later request
+#
+# The authorize run writes its codes to one file per wrk thread, and the code
+# run, right after it, redeems them (codes live 60 s: keep BENCH_DURATION at
+# 25 or less). The refresh run starts from BENCH_REFRESH_FAMILIES fresh token
+# families per wrk thread. bench/flow.lua checks every answer; anything but
+# the expected one counts as an error.
+#
 # It records requests/s, p50/p99 latency and error counts per endpoint, idle
 # RSS after start-up and peak RSS (VmHWM) after the load, checks that SIGTERM
 # stops the server cleanly, and prints a table with the targets beside it.
@@ -23,6 +43,16 @@
 #   BENCH_CONNECTIONS     wrk connections (default 32)
 #   BENCH_THREADS         wrk threads (default 2)
 #   BENCH_BACKENDS        which backends, space-separated (default "sqlite postgres")
+#   BENCH_REFRESH_FAMILIES  refresh-token families per wrk thread (default 64)
+#   BENCH_ID_TOKEN_ALG    the bench client's id_token_signed_response_alg,
+#                         RS256 (default, as for any client that names none) or ES256
+#   BENCH_PERF_DIR        profile the server during each measured run:
+#                         perf record -e cpu-clock -g into
+#                         $BENCH_PERF_DIR/<backend>-<endpoint>.perf.data, and
+#                         the Postgres backends of the bench database into
+#                         <backend>-<endpoint>.db.perf.data
+#   BENCH_PERF_ONLY       with BENCH_PERF_DIR: only these endpoints
+#                         (space-separated, e.g. "code refresh")
 #   BENCH_SKIP_BUILD      1 to use the existing target/release/castellan as is
 #   CASTELLAN_BENCH_POSTGRES_URL
 #                         admin connection used to create and drop the bench
@@ -44,17 +74,23 @@ CONNECTIONS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 BACKENDS=${BENCH_BACKENDS:-sqlite postgres}
 SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
+REFRESH_FAMILIES=${BENCH_REFRESH_FAMILIES:-64}
+ID_TOKEN_ALG=${BENCH_ID_TOKEN_ALG:-RS256}
+PERF_DIR=${BENCH_PERF_DIR:-}
+PERF_ONLY=${BENCH_PERF_ONLY:-}
 PG_ADMIN_URL=${CASTELLAN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
 # Targets (see the table at the end).
 TARGET_TOKEN_RPS=20000
 TARGET_INTROSPECT_RPS=15000
+TARGET_CODE_RPS=1000
+TARGET_REFRESH_RPS=2000
 TARGET_P99_US=5000
 TARGET_IDLE_RSS_KB=$((30 * 1024))
 TARGET_PEAK_RSS_KB=$((100 * 1024))
 
 ADMIN_ID=bench-admin
-ADMIN_SECRET=bench-admin-secret-$RANDOM$RANDOM$RANDOM
+ADMIN_SECRET=bench-admin-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() {
@@ -62,10 +98,18 @@ die() {
     exit 1
 }
 
-for value in "$DURATION" "$WARMUP" "$CONNECTIONS" "$THREADS"; do
-    [[ $value =~ ^[0-9]+$ ]] || die "BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS and BENCH_THREADS must be whole numbers (got '$value')"
+for value in "$DURATION" "$WARMUP" "$CONNECTIONS" "$THREADS" "$REFRESH_FAMILIES"; do
+    [[ $value =~ ^[0-9]+$ ]] || die "BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS and BENCH_REFRESH_FAMILIES must be whole numbers (got '$value')"
 done
 ((DURATION >= 1)) || die "BENCH_DURATION must be at least 1"
+((DURATION <= 25)) || log "WARNING: BENCH_DURATION > 25: authorization codes (60 s) may expire before the code run uses them"
+if [[ -n $PERF_DIR ]]; then
+    command -v perf >/dev/null || die "BENCH_PERF_DIR is set but perf is not installed"
+    mkdir -p "$PERF_DIR" && PERF_DIR=$(cd "$PERF_DIR" && pwd)
+fi
+[[ $ID_TOKEN_ALG == RS256 || $ID_TOKEN_ALG == ES256 ]] || die "BENCH_ID_TOKEN_ALG must be RS256 or ES256"
+((REFRESH_FAMILIES * THREADS >= CONNECTIONS)) ||
+    die "BENCH_REFRESH_FAMILIES x BENCH_THREADS must be at least BENCH_CONNECTIONS (one token per connection in flight)"
 ((THREADS >= 1 && CONNECTIONS >= THREADS)) || die "need BENCH_CONNECTIONS >= BENCH_THREADS >= 1"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/castellan-bench.XXXXXX")
@@ -162,6 +206,24 @@ cpu_ticks() {
     echo $((${12} + ${13}))
 }
 CLK_TCK=$(getconf CLK_TCK)
+
+# db_ticks — "pid ticks" for each Postgres backend serving the bench database,
+# when Postgres runs on this machine (nothing for SQLite, or a remote server).
+db_ticks() {
+    [[ -n $PG_DB ]] || return 0
+    local pid
+    for pid in $(psql "$PG_ADMIN_URL" -Atqc "SELECT pid FROM pg_stat_activity WHERE datname = '$PG_DB'" 2>/dev/null); do
+        [[ -r /proc/$pid/stat ]] && echo "$pid $(cpu_ticks "$pid" 2>/dev/null || echo 0)"
+    done
+    return 0
+}
+
+# db_ticks_since BEFORE AFTER — the CPU ticks the backends used in between
+# (a backend absent from BEFORE started during the run, from zero).
+db_ticks_since() {
+    awk 'NR == FNR { before[$1] = $2; next } { total += $2 - ($1 in before ? before[$1] : 0) } END { print total + 0 }' \
+        <(echo "$1") <(echo "$2")
+}
 
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.2f ms", u / 1000 }'; }
@@ -278,22 +340,72 @@ stop_server() {
 
 # ---------------------------------------------------------------- load
 
-# run_wrk BACKEND NAME METHOD PATH BODY AUTH — appends one result row.
-run_wrk() {
-    local backend=$1 name=$2 method=$3 path=$4 body=$5 auth=$6
+# check_pg_sessions WHAT — after a wrk run, with no request in flight: a pooled
+# connection of the bench database still "idle in transaction" has a
+# transaction nobody will end (a request cancelled mid-BEGIN when wrk closed
+# its connections: sqlx's Postgres begin() is not cancel-safe). Later
+# requests on it run inside that transaction — their writes invisible to the
+# other connections, their row locks held. Counted as a failure, then those
+# sessions are terminated so that the next runs measure the server, not that.
+check_pg_sessions() {
+    local what=$1 stuck
+    [[ -n $PG_DB ]] || return 0
+    sleep 1
+    stuck=$(psql "$PG_ADMIN_URL" -Atqc "SELECT pid, round(extract(epoch FROM now() - xact_start)::numeric, 1), \
+        left(regexp_replace(query, '\s+', ' ', 'g'), 100) FROM pg_stat_activity \
+        WHERE datname = '$PG_DB' AND state LIKE 'idle in transaction%' AND now() - state_change > interval '900 milliseconds'" 2>/dev/null) ||
+        return 0
+    [[ -n $stuck ]] || return 0
+    FAILURES+=("$what: $(wc -l <<<"$stuck") pooled Postgres connection(s) left idle in a transaction after the run (cancelled requests; see the log)")
+    log "$what: pooled connections left idle in a transaction (pid | transaction age s | last statement):"
+    sed 's/^/[bench]     /' <<<"$stuck" >&2
+    psql "$PG_ADMIN_URL" -Atqc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$PG_DB' \
+        AND state LIKE 'idle in transaction%' AND now() - state_change > interval '900 milliseconds'" >/dev/null 2>&1 || true
+}
+
+# warm SCRIPT URL — a warm-up run (BENCH_WARMUP seconds), its results discarded.
+warm() {
+    local script=$1 url=$2
+    ((WARMUP > 0)) || return 0
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$script" "$url" >/dev/null ||
+        die "wrk warm-up failed ($script $url)"
+    check_pg_sessions "postgres warm-up of ${url#"$BASE"}"
+}
+
+# measure BACKEND NAME SCRIPT URL DESCRIPTION — one measured run; the caller
+# exports the BENCH_* variables the script reads. Appends one result row and
+# sets LAST_LEFT (codes or tokens unused) and LAST_WRITTEN (codes written by
+# the authorize flow).
+measure() {
+    local backend=$1 name=$2 script=$3 url=$4 description=$5
     local out=$TMP/wrk-$backend-$name.txt line kv
-    local requests=0 rps=0 p50=0 p99=0 status_errors=0 socket_errors=0 ticks cpu_us
-    export BENCH_METHOD=$method BENCH_BODY=$body BENCH_AUTH=$auth
-    if ((WARMUP > 0)); then
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH_DIR/request.lua" "$BASE$path" >/dev/null ||
-            die "$backend $name: wrk warm-up failed"
+    local requests=0 rps=0 p50=0 p99=0 status_errors=0 socket_errors=0 bad=0 exhausted=0 left=0 written=0
+    local ticks cpu_us errors
+    log "$backend: $name ($description) for ${DURATION}s, $CONNECTIONS connections, $THREADS threads"
+    local log_lines db_before db_delta="" db_cpu=-
+    log_lines=$(wc -l <"$SERVER_LOG")
+    db_before=$(db_ticks)
+    local perf_pids=()
+    if [[ -n $PERF_DIR ]] && { [[ -z $PERF_ONLY ]] || [[ " $PERF_ONLY " == *" $name "* ]]; }; then
+        perf record -q -e cpu-clock -F 999 -g -p "$SERVER_PID" -o "$PERF_DIR/$backend-$name.perf.data" \
+            -- sleep "$DURATION" >/dev/null 2>&1 &
+        perf_pids+=($!)
+        if [[ -n $db_before ]]; then
+            perf record -q -e cpu-clock -F 999 -g -p "$(awk '{ print $1 }' <<<"$db_before" | paste -sd,)" \
+                -o "$PERF_DIR/$backend-$name.db.perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+            perf_pids+=($!)
+        fi
     fi
-    log "$backend: $name ($method $path) for ${DURATION}s, $CONNECTIONS connections, $THREADS threads"
     ticks=$(cpu_ticks "$SERVER_PID")
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH_DIR/request.lua" "$BASE$path" >"$out" ||
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$url" >"$out" ||
         { cat "$out" >&2; die "$backend $name: wrk failed"; }
     ticks=$(($(cpu_ticks "$SERVER_PID") - ticks))
-    unset BENCH_METHOD BENCH_BODY BENCH_AUTH
+    ((${#perf_pids[@]} == 0)) || wait "${perf_pids[@]}" || log "$backend $name: perf record failed"
+    [[ -z $db_before ]] || db_delta=$(db_ticks_since "$db_before" "$(db_ticks)")
+    check_pg_sessions "$backend $name"
+    local new_warnings
+    new_warnings=$(tail -n +"$((log_lines + 1))" "$SERVER_LOG" | grep -Eci 'warn|error' || true)
+    ((new_warnings == 0)) || log "$backend $name: the server logged $new_warnings warning/error line(s) during this run"
     line=$(grep '^BENCH_RESULT' "$out") || { cat "$out" >&2; die "$backend $name: no result line from wrk"; }
     for kv in $line; do
         case $kv in
@@ -303,8 +415,14 @@ run_wrk() {
             p99_us=*) p99=${kv#*=} ;;
             status_errors=*) status_errors=${kv#*=} ;;
             socket_errors=*) socket_errors=${kv#*=} ;;
+            bad=*) bad=${kv#*=} ;;
+            exhausted=*) exhausted=${kv#*=} ;;
+            left=*) left=${kv#*=} ;;
+            written=*) written=${kv#*=} ;;
         esac
     done
+    LAST_LEFT=$left LAST_WRITTEN=$written
+    errors=$((status_errors + socket_errors + bad))
     # wrk's own text, as a cross-check of the Lua summary.
     if grep -q 'Non-2xx or 3xx responses' "$out"; then
         log "$backend $name: wrk reports $(grep 'Non-2xx or 3xx responses' "$out" | xargs)"
@@ -312,26 +430,112 @@ run_wrk() {
     if ((requests == 0)); then
         FAILURES+=("$backend $name: no request completed")
     fi
-    if ((status_errors + socket_errors > 0)); then
-        FAILURES+=("$backend $name: $status_errors non-2xx/3xx responses and $socket_errors socket errors out of $requests")
+    if ((errors > 0)); then
+        FAILURES+=("$backend $name: $status_errors responses >= 400, $bad unexpected answers and $socket_errors socket errors out of $requests")
         log "$backend $name: FAILED REQUESTS — wrk output:"
         cat "$out" >&2
+    fi
+    if ((exhausted > 0)); then
+        FAILURES+=("$backend $name: $exhausted wrk thread(s) ran out of codes or tokens and stopped early: req/s is understated")
     fi
     # Server CPU time per request: unlike req/s, barely affected by wrk or
     # anything else sharing the CPUs.
     cpu_us=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.0f", n ? t / hz * 1e6 / n : 0 }')
+    # The same for the Postgres backends serving the bench database, when
+    # they run on this machine (for SQLite it is part of cpu/req).
+    if [[ -n $db_delta ]]; then
+        db_cpu="$(awk -v t="$db_delta" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.0f", n ? t / hz * 1e6 / n : 0 }') us"
+    fi
     local target_rps="" verdict=ok
     case $name in
         token) target_rps=$TARGET_TOKEN_RPS ;;
         introspect) target_rps=$TARGET_INTROSPECT_RPS ;;
+        code) target_rps=$TARGET_CODE_RPS ;;
+        refresh) target_rps=$TARGET_REFRESH_RPS ;;
     esac
     if [[ -n $target_rps ]] && awk -v r="$rps" -v t="$target_rps" 'BEGIN { exit !(r < t) }'; then
         verdict=MISS
     fi
-    ((p99 < TARGET_P99_US)) || verdict=MISS
-    ((status_errors + socket_errors == 0)) || verdict=ERRORS
-    ROWS+=("$(printf '%-9s %-11s %10.0f %10s %10s %8s %10s  %s' "$backend" "$name" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
-        "$((status_errors + socket_errors))" "$cpu_us us" "$verdict")")
+    # The p99 target is for the single-round-trip endpoints; the browser
+    # flows have req/s targets only.
+    case $name in
+        token | introspect | jwks) ((p99 < TARGET_P99_US)) || verdict=MISS ;;
+    esac
+    ((exhausted == 0)) || verdict=SHORT
+    ((errors == 0)) || verdict=ERRORS
+    ROWS+=("$(printf '%-9s %-11s %10.0f %10s %10s %8s %10s %10s  %s' "$backend" "$name" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+        "$errors" "$cpu_us us" "$db_cpu" "$verdict")")
+}
+
+# run_wrk BACKEND NAME METHOD PATH BODY AUTH — one fixed request (request.lua):
+# a warm-up, then the measured run.
+run_wrk() {
+    local backend=$1 name=$2 method=$3 path=$4 body=$5 auth=$6
+    export BENCH_METHOD=$method BENCH_BODY=$body BENCH_AUTH=$auth
+    warm "$BENCH_DIR/request.lua" "$BASE$path"
+    measure "$backend" "$name" "$BENCH_DIR/request.lua" "$BASE$path" "$method $path"
+    unset BENCH_METHOD BENCH_BODY BENCH_AUTH
+}
+
+# thread_files PREFIX — the per-thread files flow.lua uses: PREFIX-1 .. PREFIX-THREADS.
+thread_files() {
+    local i
+    for ((i = 1; i <= THREADS; i++)); do echo "$1-$i"; done
+}
+
+# The browser flows (see the top): authorize, code, refresh.
+bench_browser_flows() {
+    local backend=$1 admin_token=$2
+    local redirect_uri=http://127.0.0.1:9/cb created client_id client_secret auth cookie authorize_url
+    created=$(http 201 -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+        -d "{\"client_name\":\"bench\",\"redirect_uris\":[\"$redirect_uri\"],\"grant_types\":[\"authorization_code\",\"refresh_token\"],\"first_party\":true,\"id_token_signed_response_alg\":\"$ID_TOKEN_ALG\"}" \
+        "$BASE/admin/clients")
+    client_id=$(json_get client_id <<<"$created")
+    client_secret=$(json_get client_secret <<<"$created")
+    auth=$(basic_auth "$client_id" "$client_secret")
+    http 201 -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+        -d '{"username":"bench","password":"bench-password"}' "$BASE/admin/users" >/dev/null
+    cookie=$(python3 "$BENCH_DIR/oidc.py" signin "$BASE" "$client_id" bench bench-password) ||
+        die "$backend: signing the bench user in failed"
+    authorize_url=$BASE$(python3 -c '
+import sys, urllib.parse
+print("/oauth2/authorize?" + urllib.parse.urlencode({"response_type": "code", "client_id": sys.argv[1],
+    "redirect_uri": sys.argv[2], "scope": "openid offline_access", "state": "s"}, quote_via=urllib.parse.quote))
+' "$client_id" "$redirect_uri")
+
+    # authorize: the measured run also makes the codes of the code run (and
+    # the warm-up, those of the code warm-up).
+    export BENCH_FLOW=authorize BENCH_COOKIE=$cookie BENCH_REDIRECT_URI=$redirect_uri
+    BENCH_FILES=$TMP/codes-warm warm "$BENCH_DIR/flow.lua" "$authorize_url"
+    export BENCH_FILES=$TMP/codes-$backend
+    measure "$backend" authorize "$BENCH_DIR/flow.lua" "$authorize_url" "GET /oauth2/authorize, signed in: 303 with a code"
+    local minted=$LAST_WRITTEN
+
+    # code: each code once, oldest first; they were made seconds ago.
+    export BENCH_FLOW=code BENCH_AUTH=$auth
+    unset BENCH_COOKIE
+    BENCH_FILES=$TMP/codes-warm warm "$BENCH_DIR/flow.lua" "$BASE/oauth2/token"
+    export BENCH_FILES=$TMP/codes-$backend
+    measure "$backend" code "$BENCH_DIR/flow.lua" "$BASE/oauth2/token" \
+        "POST /oauth2/token grant_type=authorization_code, from $minted codes"
+    log "$backend: $LAST_LEFT of the $minted codes were left unused"
+
+    # refresh: fresh families for the warm-up and for the measured run.
+    local files
+    files=$(
+        thread_files "$TMP/refresh-$backend"
+        ((WARMUP == 0)) || thread_files "$TMP/refresh-warm"
+    )
+    log "$backend: starting $(wc -w <<<"$files") x $REFRESH_FAMILIES refresh-token families"
+    # shellcheck disable=SC2086
+    python3 "$BENCH_DIR/oidc.py" families "$BASE" "$client_id" "$client_secret" "$cookie" "$REFRESH_FAMILIES" $files ||
+        die "$backend: making refresh tokens failed"
+    export BENCH_FLOW=refresh
+    BENCH_FILES=$TMP/refresh-warm warm "$BENCH_DIR/flow.lua" "$BASE/oauth2/token"
+    export BENCH_FILES=$TMP/refresh-$backend
+    measure "$backend" refresh "$BENCH_DIR/flow.lua" "$BASE/oauth2/token" \
+        "POST /oauth2/token grant_type=refresh_token, $((REFRESH_FAMILIES * THREADS)) families"
+    unset BENCH_FLOW BENCH_FILES BENCH_AUTH BENCH_REDIRECT_URI
 }
 
 bench_backend() {
@@ -362,6 +566,7 @@ bench_backend() {
     run_wrk "$backend" token POST /oauth2/token "grant_type=client_credentials" "$auth"
     run_wrk "$backend" introspect POST /oauth2/introspect "token=$token" "$auth"
     run_wrk "$backend" jwks GET /oauth2/jwks "" ""
+    bench_browser_flows "$backend" "$admin_token"
 
     peak_kb=$(proc_kb "$SERVER_PID" VmHWM)
     after_kb=$(proc_kb "$SERVER_PID" VmRSS)
@@ -405,17 +610,22 @@ done
 echo
 echo "Castellan benchmark — $(nproc) CPU(s), wrk -t$THREADS -c$CONNECTIONS, ${DURATION}s per run (+${WARMUP}s warm-up); wrk shares the CPUs with the server"
 echo
-printf '%-9s %-11s %10s %10s %10s %8s %10s  %s\n' backend endpoint 'req/s' p50 p99 errors 'cpu/req' target
-printf '%-9s %-11s %10s %10s %10s %8s %10s  %s\n' --------- ----------- ---------- ---------- ---------- -------- ---------- ------
+printf '%-9s %-11s %10s %10s %10s %8s %10s %10s  %s\n' backend endpoint 'req/s' p50 p99 errors 'cpu/req' 'db cpu/req' target
+printf '%-9s %-11s %10s %10s %10s %8s %10s %10s  %s\n' --------- ----------- ---------- ---------- ---------- -------- ---------- ---------- ------
 for row in "${ROWS[@]}"; do echo "$row"; done
 echo
 printf '%-9s %19s %19s %14s %11s  %s\n' backend 'idle RSS' 'peak RSS (VmHWM)' 'RSS after' 'start-up' 'SIGTERM'
 printf '%-9s %19s %19s %14s %11s  %s\n' --------- ------------------- ------------------- -------------- ----------- -------
 for row in "${MEM_ROWS[@]}"; do echo "$row"; done
 echo
-echo "Targets: token >= $TARGET_TOKEN_RPS req/s, introspect >= $TARGET_INTROSPECT_RPS req/s, p99 < $((TARGET_P99_US / 1000)) ms," \
+echo "Targets: token >= $TARGET_TOKEN_RPS req/s, introspect >= $TARGET_INTROSPECT_RPS req/s, p99 < $((TARGET_P99_US / 1000)) ms (token, introspect, jwks)," \
+    "code >= $TARGET_CODE_RPS req/s, refresh >= $TARGET_REFRESH_RPS req/s," \
     "idle RSS < $((TARGET_IDLE_RSS_KB / 1024)) MB, peak RSS < $((TARGET_PEAK_RSS_KB / 1024)) MB under load"
+echo "authorize: GET /oauth2/authorize with a signed-in session (a code per request); code: authorization_code grant" \
+    "(access + $ID_TOKEN_ALG ID + refresh token); refresh: refresh_token grant with rotation, each token used once"
 echo "cpu/req: the server's CPU time (user+system) per request; alone on this machine it could serve at most $(nproc) x 1e6 / cpu/req req/s"
+echo "db cpu/req: the same for the Postgres backends of the bench database (local Postgres only; SQLite's is in cpu/req)." \
+    "The server and its database together: at most $(nproc) x 1e6 / (cpu/req + db cpu/req) req/s"
 
 if ((${#FAILURES[@]} > 0)); then
     echo
