@@ -280,7 +280,10 @@ setup_postgres() {
     PG_URL=$(python3 - "$PG_ADMIN_URL" "$PG_DB" <<'EOF'
 import sys, urllib.parse
 u = urllib.parse.urlsplit(sys.argv[1])
-print(urllib.parse.urlunsplit(u._replace(path="/" + sys.argv[2])))
+# A local server over loopback: no TLS unless the admin URL asks for it, as
+# for an instance next to its database (sqlx would otherwise prefer TLS).
+query = u.query if "sslmode=" in u.query else "&".join(filter(None, [u.query, "sslmode=disable"]))
+print(urllib.parse.urlunsplit(u._replace(path="/" + sys.argv[2], query=query)))
 EOF
 )
 }

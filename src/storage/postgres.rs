@@ -24,6 +24,10 @@ impl Store {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
+            // sqlx already pings every connection as it goes back to the
+            // pool; a second ping on the way out would add a round trip to
+            // every statement.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;

@@ -15,6 +15,16 @@ pub struct Store {
     pool: sqlx::Pool<Db>,
 }
 
+/// Runs a transaction on a task of its own. A request whose client goes
+/// away is dropped mid-await; with sqlx 0.9.0 a transaction dropped while
+/// its `BEGIN` is in flight can go back to the pool still open
+/// (launchbadge/sqlx#4393), so transactions are never run on a request's task.
+async fn detached<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, StorageError>> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::spawn(work).await.map_err(|e| StorageError::Corrupt(format!("storage task failed: {e}")))?
+}
+
 fn map_conflict(error: sqlx::Error, what: &str) -> StorageError {
     let unique = error.as_database_error().is_some_and(|e| e.is_unique_violation());
     if unique { StorageError::Conflict(format!("{what} already exists")) } else { error.into() }
@@ -163,26 +173,31 @@ impl KeyStore for Store {
     }
 
     async fn rotate_key(&self, key: &StoredKey, publish_until: i64) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE signing_keys SET retired_at = $2, publish_until = $3 \
-             WHERE alg = $1 AND retired_at IS NULL",
-        )
-        .bind(key.alg.clone())
-        .bind(key.created_at)
-        .bind(publish_until)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(INSERT_KEY)
-            .bind(key.kid.clone())
+        let pool = self.pool.clone();
+        let key = key.clone();
+        detached(async move {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE signing_keys SET retired_at = $2, publish_until = $3 \
+                 WHERE alg = $1 AND retired_at IS NULL",
+            )
             .bind(key.alg.clone())
-            .bind(key.private_key.clone())
-            .bind(key.encrypted)
             .bind(key.created_at)
+            .bind(publish_until)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(())
+            sqlx::query(INSERT_KEY)
+                .bind(key.kid.clone())
+                .bind(key.alg.clone())
+                .bind(key.private_key.clone())
+                .bind(key.encrypted)
+                .bind(key.created_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn prune_keys(&self, now: i64) -> Result<u64, StorageError> {

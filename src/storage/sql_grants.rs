@@ -86,66 +86,77 @@ impl GrantStore for Store {
         now: i64,
         redemption: &CodeRedemption,
     ) -> Result<bool, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        // The row lock (Postgres) or write lock (SQLite) makes this the one
-        // point where concurrent redemptions are decided.
-        let claimed = sqlx::query(
-            "UPDATE authorization_codes SET redeemed_at = $2, access_jti = $3, access_expires_at = $4, \
-             family_id = $5 WHERE code_hash = $1 AND redeemed_at IS NULL",
-        )
-        .bind(code_hash.to_vec())
-        .bind(now)
-        .bind(redemption.access_jti.clone())
-        .bind(redemption.access_expires_at)
-        .bind(redemption.family.as_ref().map(|f| f.family_id.clone()))
-        .execute(&mut *tx)
-        .await?;
-        if claimed.rows_affected() != 1 {
-            return Ok(false);
-        }
-        if let Some(family) = &redemption.family {
-            sqlx::query(
-                "INSERT INTO token_families (family_id, client_id, user_id, scope, auth_time, created_at, \
-                 expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        let pool = self.pool.clone();
+        let code_hash = code_hash.to_vec();
+        let redemption = redemption.clone();
+        detached(async move {
+            let mut tx = pool.begin().await?;
+            // The row lock (Postgres) or write lock (SQLite) makes this the one
+            // point where concurrent redemptions are decided.
+            let claimed = sqlx::query(
+                "UPDATE authorization_codes SET redeemed_at = $2, access_jti = $3, access_expires_at = $4, \
+                 family_id = $5 WHERE code_hash = $1 AND redeemed_at IS NULL",
             )
-            .bind(family.family_id.clone())
-            .bind(family.client_id.as_str().to_owned())
-            .bind(family.user_id.as_str().to_owned())
-            .bind(family.scope.to_string())
-            .bind(family.auth_time)
-            .bind(family.created_at)
-            .bind(family.expires_at)
+            .bind(code_hash.to_vec())
+            .bind(now)
+            .bind(redemption.access_jti.clone())
+            .bind(redemption.access_expires_at)
+            .bind(redemption.family.as_ref().map(|f| f.family_id.clone()))
             .execute(&mut *tx)
             .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+            if claimed.rows_affected() != 1 {
+                return Ok(false);
+            }
+            if let Some(family) = &redemption.family {
+                sqlx::query(
+                    "INSERT INTO token_families (family_id, client_id, user_id, scope, auth_time, created_at, \
+                     expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(family.family_id.clone())
+                .bind(family.client_id.as_str().to_owned())
+                .bind(family.user_id.as_str().to_owned())
+                .bind(family.scope.to_string())
+                .bind(family.auth_time)
+                .bind(family.created_at)
+                .bind(family.expires_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn revoke_code_grant(&self, code_hash: &[u8], now: i64) -> Result<RevokedTokens, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        // Expiring the code at once also stops further replays early.
-        let row = sqlx::query(
-            "UPDATE authorization_codes SET expires_at = $2 WHERE code_hash = $1 \
-             RETURNING family_id, access_jti, access_expires_at",
-        )
-        .bind(code_hash.to_vec())
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else { return Ok(Vec::new()) };
-        let family: Option<String> = row.try_get("family_id")?;
-        let (jti, expires_at): (Option<String>, Option<i64>) =
-            (row.try_get("access_jti")?, row.try_get("access_expires_at")?);
-        let mut revoked = Vec::new();
-        if let (Some(jti), Some(expires_at)) = (jti, expires_at) {
-            record_revoked(&mut tx, jti, expires_at, now, &mut revoked).await?;
-        }
-        if let Some(family) = family {
-            revoked.extend(revoke_family_in(&mut tx, &family, now).await?);
-        }
-        tx.commit().await?;
-        Ok(revoked)
+        let pool = self.pool.clone();
+        let code_hash = code_hash.to_vec();
+        detached(async move {
+            let mut tx = pool.begin().await?;
+            // Expiring the code at once also stops further replays early.
+            let row = sqlx::query(
+                "UPDATE authorization_codes SET expires_at = $2 WHERE code_hash = $1 \
+                 RETURNING family_id, access_jti, access_expires_at",
+            )
+            .bind(code_hash.to_vec())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) = row else { return Ok(Vec::new()) };
+            let family: Option<String> = row.try_get("family_id")?;
+            let (jti, expires_at): (Option<String>, Option<i64>) =
+                (row.try_get("access_jti")?, row.try_get("access_expires_at")?);
+            let mut revoked = Vec::new();
+            if let (Some(jti), Some(expires_at)) = (jti, expires_at) {
+                record_revoked(&mut tx, jti, expires_at, now, &mut revoked).await?;
+            }
+            if let Some(family) = family {
+                revoked.extend(revoke_family_in(&mut tx, &family, now).await?);
+            }
+            tx.commit().await?;
+            Ok(revoked)
+        })
+        .await
     }
 
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StorageError> {
@@ -204,10 +215,15 @@ impl GrantStore for Store {
     }
 
     async fn revoke_family(&self, family_id: &str, now: i64) -> Result<RevokedTokens, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        let revoked = revoke_family_in(&mut tx, family_id, now).await?;
-        tx.commit().await?;
-        Ok(revoked)
+        let pool = self.pool.clone();
+        let family_id = family_id.to_owned();
+        detached(async move {
+            let mut tx = pool.begin().await?;
+            let revoked = revoke_family_in(&mut tx, &family_id, now).await?;
+            tx.commit().await?;
+            Ok(revoked)
+        })
+        .await
     }
 
     async fn prune_grants(&self, now: i64) -> Result<u64, StorageError> {

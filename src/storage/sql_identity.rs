@@ -113,40 +113,45 @@ impl UserStore for Store {
     }
 
     async fn delete_user(&self, id: &UserId, now: i64) -> Result<Option<RevokedTokens>, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        // Writing first takes SQLite's write lock before anything is read.
-        sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
-            .bind(id.as_str().to_owned())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let mut revoked = revoke_selected(
-            &mut tx,
-            "SELECT access_jti AS jti, access_expires_at AS expires_at FROM authorization_codes \
-             WHERE user_id = $1",
-            id.as_str(),
-            now,
-        )
-        .await?;
-        revoked.extend(
-            revoke_selected(
+        let pool = self.pool.clone();
+        let id = id.clone();
+        detached(async move {
+            let mut tx = pool.begin().await?;
+            // Writing first takes SQLite's write lock before anything is read.
+            sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                .bind(id.as_str().to_owned())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let mut revoked = revoke_selected(
                 &mut tx,
-                "SELECT r.access_jti AS jti, r.access_expires_at AS expires_at FROM refresh_tokens r \
-                 JOIN token_families f ON f.family_id = r.family_id WHERE f.user_id = $1",
+                "SELECT access_jti AS jti, access_expires_at AS expires_at FROM authorization_codes \
+                 WHERE user_id = $1",
                 id.as_str(),
                 now,
             )
-            .await?,
-        );
-        let deleted = sqlx::query("DELETE FROM users WHERE user_id = $1")
-            .bind(id.as_str().to_owned())
-            .execute(&mut *tx)
             .await?;
-        if deleted.rows_affected() == 0 {
-            return Ok(None);
-        }
-        tx.commit().await?;
-        Ok(Some(revoked))
+            revoked.extend(
+                revoke_selected(
+                    &mut tx,
+                    "SELECT r.access_jti AS jti, r.access_expires_at AS expires_at FROM refresh_tokens r \
+                     JOIN token_families f ON f.family_id = r.family_id WHERE f.user_id = $1",
+                    id.as_str(),
+                    now,
+                )
+                .await?,
+            );
+            let deleted = sqlx::query("DELETE FROM users WHERE user_id = $1")
+                .bind(id.as_str().to_owned())
+                .execute(&mut *tx)
+                .await?;
+            if deleted.rows_affected() == 0 {
+                return Ok(None);
+            }
+            tx.commit().await?;
+            Ok(Some(revoked))
+        })
+        .await
     }
 }
 
@@ -205,30 +210,36 @@ impl ConsentStore for Store {
         client: &ClientId,
         now: i64,
     ) -> Result<Option<RevokedTokens>, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        let deleted = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+        let pool = self.pool.clone();
+        let user = user.clone();
+        let client = client.clone();
+        detached(async move {
+            let mut tx = pool.begin().await?;
+            let deleted = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+                .bind(user.as_str().to_owned())
+                .bind(client.as_str().to_owned())
+                .execute(&mut *tx)
+                .await?;
+            if deleted.rows_affected() == 0 {
+                return Ok(None);
+            }
+            let families: Vec<String> = sqlx::query_scalar(
+                "UPDATE token_families SET revoked_at = $3 \
+                 WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL RETURNING family_id",
+            )
             .bind(user.as_str().to_owned())
             .bind(client.as_str().to_owned())
-            .execute(&mut *tx)
+            .bind(now)
+            .fetch_all(&mut *tx)
             .await?;
-        if deleted.rows_affected() == 0 {
-            return Ok(None);
-        }
-        let families: Vec<String> = sqlx::query_scalar(
-            "UPDATE token_families SET revoked_at = $3 \
-             WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL RETURNING family_id",
-        )
-        .bind(user.as_str().to_owned())
-        .bind(client.as_str().to_owned())
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut revoked = Vec::new();
-        for family in families {
-            revoked.extend(revoke_selected(&mut tx, FAMILY_ACCESS_TOKENS, &family, now).await?);
-        }
-        tx.commit().await?;
-        Ok(Some(revoked))
+            let mut revoked = Vec::new();
+            for family in families {
+                revoked.extend(revoke_selected(&mut tx, FAMILY_ACCESS_TOKENS, &family, now).await?);
+            }
+            tx.commit().await?;
+            Ok(Some(revoked))
+        })
+        .await
     }
 }
 
