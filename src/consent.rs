@@ -32,7 +32,9 @@ async fn context(
     session: &Session,
     request_id: &str,
 ) -> Result<(PendingAuthorization, SignedIn, Client), PageError> {
-    let pending = session::get_pending(session, request_id).await?.ok_or_else(PageError::expired_request)?;
+    let pending = session::get_pending(session, request_id).await?;
+    // Only a request that has passed sign-in (`prompt=login`, `max_age`…).
+    let pending = pending.filter(|p| p.awaiting_consent).ok_or_else(PageError::expired_request)?;
     let user = session::signed_in(session, &state.config).await?.ok_or_else(PageError::expired_request)?;
     let client = state.clients.get(&pending.request.client_id).await?.ok_or_else(|| {
         PageError::bad_request(

@@ -33,6 +33,10 @@ impl Params {
         self.0.get(name).map(String::as_str)
     }
 
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     pub fn require(&self, name: &str) -> Result<&str, ProtocolError> {
         self.get(name)
             .ok_or_else(|| ProtocolError::invalid_request(format!("the {name} parameter is missing")))

@@ -27,8 +27,15 @@ fn hash_with_salt(password: &[u8], salt: &[u8]) -> Result<String, password_hash:
     Ok(hasher()?.hash_password_with_salt(password, salt)?.to_string())
 }
 
+/// At most this many hashes run at once: each holds 19 MiB, and a burst of
+/// sign-ins must queue rather than take the blocking pool's 512 threads.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 /// Hashes `password` into a PHC string (argon2id), off the async threads.
 pub async fn hash(password: String) -> Result<String, ProtocolError> {
+    let Ok(_permit) = HASHING.acquire().await else {
+        return Err(ProtocolError::internal(&password_hash::Error::RngFailure));
+    };
     let hashed = tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; SALT_BYTES];
         SystemRandom::new().fill(&mut salt).map_err(|_| password_hash::Error::RngFailure)?;
@@ -46,6 +53,7 @@ pub async fn hash(password: String) -> Result<String, ProtocolError> {
 /// (an unknown user) the same work is done against a dummy hash, and the
 /// answer is false: the time taken does not reveal whether the user exists.
 pub async fn verify(stored: Option<String>, password: String) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else { return false };
     tokio::task::spawn_blocking(move || verify_blocking(stored.as_deref(), password.as_bytes()))
         .await
         .unwrap_or(false)

@@ -37,8 +37,9 @@ fn account_key(username_key: &str) -> String {
 }
 
 fn address_key(address: IpAddr) -> String {
-    // IPv6 clients are counted per /64: one host usually has a whole one.
-    match address {
+    // IPv6 clients are counted per /64: one host usually has a whole one. An
+    // IPv4 client of a dual-stack listener arrives as ::ffff:a.b.c.d.
+    match address.to_canonical() {
         IpAddr::V4(v4) => format!("address:{v4}"),
         IpAddr::V6(v6) => {
             let s = v6.segments();
@@ -108,6 +109,12 @@ mod tests {
         assert_eq!(lock_secs(9, ACCOUNT_FREE_FAILURES), 480);
         assert_eq!(lock_secs(10, ACCOUNT_FREE_FAILURES), 900);
         assert_eq!(lock_secs(1000, ACCOUNT_FREE_FAILURES), 900);
+    }
+
+    #[test]
+    fn ipv4_clients_of_a_dual_stack_listener_are_counted_by_their_ipv4_address() {
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(address_key(mapped), "address:192.0.2.7");
     }
 
     #[test]

@@ -48,7 +48,9 @@ async fn require_admin(
     if claims.aud != state.config.issuer {
         return Err(bearer::invalid_token());
     }
-    if !claims.scopes().any(|s| s == ADMIN_SCOPE) {
+    // Only a client acting for itself (`client_credentials`) administers:
+    // a user's token through a client that may ask for `admin` does not.
+    if claims.sub != claims.client_id || !claims.scopes().any(|s| s == ADMIN_SCOPE) {
         return Err(bearer::insufficient_scope(ADMIN_SCOPE));
     }
     Ok(next.run(request).await)

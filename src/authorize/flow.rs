@@ -33,10 +33,20 @@ pub async fn proceed(
         None => true,
         Some(user) => !pending.signed_in_for_it && must_sign_in_again(request, user),
     };
+    // §3.1.2.1: signed in, for this request, as someone other than the
+    // `id_token_hint` names.
+    if let (Some(user), Some(expected)) = (&user, &request.expected_subject)
+        && pending.signed_in_for_it
+        && expected != user.user_id.as_str()
+    {
+        let description = "the signed-in user is not the one id_token_hint names";
+        return Err(AuthorizeError::new(&target, Code::LoginRequired, description).into());
+    }
     if needs_sign_in {
         if request.prompt.none {
             return Err(AuthorizeError::new(&target, Code::LoginRequired, "the user is not signed in").into());
         }
+        let pending = PendingAuthorization { awaiting_consent: false, ..pending };
         let id = session::save_pending(session, request_id, pending).await.map_err(PageError::from)?;
         return Ok(see_other(&format!("{}?rid={id}", state.config.endpoint(routes::LOGIN))));
     }
@@ -53,6 +63,7 @@ pub async fn proceed(
                 AuthorizeError::new(&target, Code::ConsentRequired, "the user has not consented").into()
             );
         }
+        let pending = PendingAuthorization { awaiting_consent: true, ..pending };
         let id = session::save_pending(session, request_id, pending).await.map_err(PageError::from)?;
         return Ok(see_other(&format!("{}?rid={id}", state.config.endpoint(routes::CONSENT))));
     }
@@ -111,7 +122,11 @@ pub async fn issue_code(
         code_hash: SecretHash::of_bytes(code.as_bytes()).as_bytes().to_vec(),
         client_id: request.client_id.clone(),
         user_id: user.user_id.clone(),
-        redirect_uri: request.redirect_uri.as_str().to_owned(),
+        // Empty when the request did not name it (RFC 6749 §4.1.3).
+        redirect_uri: match request.redirect_uri_named {
+            true => request.redirect_uri.as_str().to_owned(),
+            false => String::new(),
+        },
         scope: request.scope.clone(),
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),

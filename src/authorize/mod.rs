@@ -15,10 +15,13 @@ pub use request::{AuthorizationRequest, OIDC_SCOPES, Prompt};
 
 use crate::clock;
 use crate::error::ProtocolError;
-use crate::form::{Form, Params};
+use crate::form::Params;
 use crate::page_error::PageError;
+use crate::page_form::PageForm;
+use crate::routes;
 use crate::session::PendingAuthorization;
 use crate::state::AppState;
+use response::see_other;
 
 pub async fn authorize_get(
     State(state): State<AppState>,
@@ -30,12 +33,14 @@ pub async fn authorize_get(
 }
 
 /// OpenID Connect Core §3.1.2.1: the same request may come as a form POST.
-pub async fn authorize_post(
-    State(state): State<AppState>,
-    session: Session,
-    form: Result<Form, ProtocolError>,
-) -> Response {
-    start(&state, &session, form.map(|Form(params)| (params, None))).await
+/// A cross-site POST carries no `SameSite=Lax` cookie, so it is answered
+/// with a redirect to the same request as a GET, which does.
+pub async fn authorize_post(State(state): State<AppState>, PageForm(params): PageForm) -> Response {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params.iter() {
+        query.append_pair(name, value);
+    }
+    see_other(&format!("{}?{}", state.config.endpoint(routes::AUTHORIZATION), query.finish()))
 }
 
 /// `params` with the name of a repeated parameter, if any (RFC 6749 §3.1).
@@ -57,7 +62,12 @@ async fn start(
         Ok(request) => request,
         Err(failure) => return failure.into_response(&state.config),
     };
-    let pending = PendingAuthorization { request, created_at: clock::now(), signed_in_for_it: false };
+    let pending = PendingAuthorization {
+        request,
+        created_at: clock::now(),
+        signed_in_for_it: false,
+        awaiting_consent: false,
+    };
     match proceed(state, session, None, pending).await {
         Ok(response) => response,
         Err(failure) => failure.into_response(&state.config),

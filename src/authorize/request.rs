@@ -32,6 +32,10 @@ pub struct Prompt {
 pub struct AuthorizationRequest {
     pub client_id: ClientId,
     pub redirect_uri: RedirectUri,
+    /// Whether the request named the redirect URI (else the client's only
+    /// one is used, and the token request need not name it: §4.1.3).
+    #[serde(default = "named")]
+    pub redirect_uri_named: bool,
     pub scope: ScopeSet,
     pub state: Option<String>,
     pub nonce: Option<String>,
@@ -42,6 +46,10 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     /// The `sub` of a verified `id_token_hint`.
     pub expected_subject: Option<String>,
+}
+
+fn named() -> bool {
+    true
 }
 
 impl AuthorizationRequest {
@@ -68,8 +76,10 @@ pub async fn validate(
         state: params.get("state").map(str::to_owned),
     };
     let fail = |code: Code, description: &str| AuthorizeError::new(&target, code, description);
-    if let Some(name) = repeated {
-        return Err(fail(Code::InvalidRequest, &format!("the {name} parameter is repeated")).into());
+    if repeated.is_some() {
+        // The name is not echoed: error_description is limited to printable
+        // ASCII without quotes (RFC 6749 §4.1.2.1).
+        return Err(fail(Code::InvalidRequest, "a parameter is repeated").into());
     }
     // OpenID Connect Core §6: request objects are not supported.
     if params.get("request").is_some() {
@@ -122,6 +132,7 @@ pub async fn validate(
     Ok(AuthorizationRequest {
         client_id: client.id,
         redirect_uri: target.redirect_uri.clone(),
+        redirect_uri_named: params.get("redirect_uri").is_some(),
         scope,
         state: target.state.clone(),
         nonce,
@@ -153,12 +164,16 @@ async fn client(state: &AppState, params: &Params) -> Result<Client, PageError> 
 fn redirect_uri(client: &Client, params: &Params) -> Result<RedirectUri, PageError> {
     let registered = &client.metadata.redirect_uris;
     match params.get("redirect_uri") {
-        Some(given) => registered.iter().find(|uri| uri.as_str() == given).cloned().ok_or_else(|| {
-            PageError::bad_request(
-                "Invalid redirect",
-                "The application asked to send you to an address it has not registered.",
-            )
-        }),
+        Some(given) => registered
+            .iter()
+            .find(|uri| uri.matches(given))
+            .and_then(|_| RedirectUri::parse(given).ok())
+            .ok_or_else(|| {
+                PageError::bad_request(
+                    "Invalid redirect",
+                    "The application asked to send you to an address it has not registered.",
+                )
+            }),
         None => {
             let oidc = params.get("scope").is_some_and(|s| s.split(' ').any(|t| t == "openid"));
             match registered.as_slice() {
@@ -181,10 +196,8 @@ fn scope(client: &Client, requested: Option<&str>) -> Result<ScopeSet, String> {
     if scope.is_empty() {
         return Err("scope is required".into());
     }
-    if let Some(unknown) =
-        scope.iter().find(|s| !OIDC_SCOPES.contains(s) && !client.metadata.scope.contains(s))
-    {
-        return Err(format!("this client may not ask for scope {unknown:?}"));
+    if scope.iter().any(|s| !OIDC_SCOPES.contains(&s) && !client.metadata.scope.contains(s)) {
+        return Err("this client may not ask for one of the requested scopes".into());
     }
     Ok(scope)
 }

@@ -52,6 +52,31 @@ impl RedirectUri {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether a redirect URI given in a request is this registered one:
+    /// the exact string (RFC 9700 §2.1), except that a loopback IP literal
+    /// may come with any port (RFC 8252 §7.3: native apps bind one at run time).
+    pub fn matches(&self, given: &str) -> bool {
+        self.0 == given || self.matches_on_another_loopback_port(given)
+    }
+
+    fn matches_on_another_loopback_port(&self, given: &str) -> bool {
+        let (Ok(registered), Ok(given)) = (Url::parse(&self.0), Url::parse(given)) else { return false };
+        let loopback_ip = match registered.host() {
+            Some(Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(Host::Ipv6(ip)) => ip.is_loopback(),
+            _ => false,
+        };
+        loopback_ip
+            && registered.scheme() == "http"
+            && given.scheme() == "http"
+            && given.host() == registered.host()
+            && given.path() == registered.path()
+            && given.query() == registered.query()
+            && given.username().is_empty()
+            && given.password().is_none()
+            && given.fragment().is_none()
+    }
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -86,6 +111,18 @@ impl From<RedirectUri> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loopback_ip_redirect_may_use_any_port_and_nothing_else_differs() {
+        let registered = RedirectUri::parse("http://127.0.0.1/cb").unwrap();
+        assert!(registered.matches("http://127.0.0.1:53211/cb"));
+        assert!(!registered.matches("http://127.0.0.1:53211/other"));
+        assert!(!registered.matches("http://localhost:53211/cb"));
+        let named = RedirectUri::parse("http://localhost:8080/cb").unwrap();
+        assert!(!named.matches("http://localhost:9090/cb"), "only IP literals (RFC 8252 §8.3)");
+        let https = RedirectUri::parse("https://app.example/cb").unwrap();
+        assert!(!https.matches("https://app.example:444/cb"));
+    }
 
     #[test]
     fn https_loopback_http_and_private_use_schemes_are_accepted() {

@@ -21,7 +21,7 @@ impl ScopeSet {
         let mut tokens: Vec<String> = Vec::new();
         for token in value.split(' ').filter(|t| !t.is_empty()) {
             if !token.bytes().all(is_scope_char) {
-                return Err("scope contains a character RFC 6749 §3.3 does not allow");
+                return Err("scope contains a character RFC 6749 section 3.3 does not allow");
             }
             if !tokens.iter().any(|t| t == token) {
                 tokens.push(token.to_owned());

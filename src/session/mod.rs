@@ -77,11 +77,14 @@ pub async fn signed_in(session: &Session, config: &Config) -> Result<Option<Sign
     Ok(Some(user))
 }
 
-/// Signs `user_id` in: a new session id (against session fixation), and a
-/// fresh `auth_time`. Pending requests and the CSRF token carry over.
+/// Signs `user_id` in: a new session id, a new CSRF token and no pending
+/// requests (nothing an attacker may have planted in the session before
+/// carries over: session fixation), and a fresh `auth_time`.
 pub async fn sign_in(session: &Session, user_id: UserId) -> Result<SignedIn, SessionError> {
     let now = clock::now();
     session.cycle_id().await?;
+    session.remove_value(CSRF_TOKEN).await?;
+    session.remove_value(PENDING).await?;
     let user = SignedIn { user_id, auth_time: now, signed_in_at: now, last_seen: now };
     session.insert(SIGNED_IN, &user).await?;
     Ok(user)
@@ -119,6 +122,10 @@ pub struct PendingAuthorization {
     /// The user has signed in for this very request (so `prompt=login` and
     /// `max_age` are satisfied).
     pub signed_in_for_it: bool,
+    /// Sign-in is behind it and only consent is missing: the consent page
+    /// accepts nothing else.
+    #[serde(default)]
+    pub awaiting_consent: bool,
 }
 
 type PendingMap = HashMap<String, PendingAuthorization>;

@@ -59,6 +59,16 @@ pub struct RefreshTokenRecord {
     pub access_expires_at: i64,
 }
 
+/// What became of a refresh token presented for rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    Rotated,
+    /// It had been rotated before: a replay.
+    AlreadyRotated,
+    /// Its family was revoked or expired meanwhile.
+    FamilyEnded,
+}
+
 #[async_trait]
 pub trait GrantStore: Send + Sync {
     async fn insert_code(&self, code: &AuthorizationCodeRecord) -> Result<(), StorageError>;
@@ -81,9 +91,16 @@ pub trait GrantStore: Send + Sync {
         &self,
         token_hash: &[u8],
     ) -> Result<Option<(RefreshTokenRecord, TokenFamily)>, StorageError>;
-    /// Marks the token rotated. False if it already was: of several
-    /// concurrent uses exactly one gets true.
-    async fn rotate_refresh_token(&self, token_hash: &[u8], now: i64) -> Result<bool, StorageError>;
+    /// Replaces the token `token_hash` by `successor`, atomically with
+    /// respect to revoking the family: the family row is locked first, so a
+    /// concurrent `revoke_family` either sees the successor's access token
+    /// or makes this fail. Of several concurrent uses exactly one rotates.
+    async fn rotate_refresh_token(
+        &self,
+        token_hash: &[u8],
+        successor: &RefreshTokenRecord,
+        now: i64,
+    ) -> Result<Rotation, StorageError>;
     /// Revokes a family: its refresh tokens stop working and the access
     /// tokens issued with them are recorded as revoked.
     async fn revoke_family(&self, family_id: &str, now: i64) -> Result<RevokedTokens, StorageError>;

@@ -55,6 +55,7 @@ pub trait SessionRecordStore: Send + Sync {
         data: &[u8],
         expires_at: i64,
     ) -> Result<bool, StorageError>;
+    /// Updates a session; one that no longer exists stays deleted.
     async fn save_session(&self, id_hash: &[u8], data: &[u8], expires_at: i64) -> Result<(), StorageError>;
     /// The session's data, unless absent or expired at `now`.
     async fn load_session(&self, id_hash: &[u8], now: i64) -> Result<Option<Vec<u8>>, StorageError>;

@@ -18,7 +18,9 @@ mod identity;
 mod postgres;
 mod sqlite;
 
-pub use grants::{AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, TokenFamily};
+pub use grants::{
+    AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, Rotation, TokenFamily,
+};
 pub use identity::{Consent, ConsentStore, LoginThrottleStore, SessionRecordStore, UserStore};
 
 /// Access tokens just recorded as revoked, as `(jti, expires_at)`, for the

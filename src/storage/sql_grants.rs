@@ -1,7 +1,9 @@
 // Authorization codes, token families and refresh tokens, in the
 // dialect-neutral SQL of `sql.rs` (included after it by both backends).
 
-use crate::storage::{AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, TokenFamily};
+use crate::storage::{
+    AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, Rotation, TokenFamily,
+};
 
 /// The access tokens issued under one family: with each refresh token, and
 /// for the code that started it.
@@ -160,19 +162,8 @@ impl GrantStore for Store {
     }
 
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, idle_expires_at, access_jti, \
-             access_expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(token.token_hash.clone())
-        .bind(token.family_id.clone())
-        .bind(token.issued_at)
-        .bind(token.idle_expires_at)
-        .bind(token.access_jti.clone())
-        .bind(token.access_expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut connection = self.pool.acquire().await?;
+        insert_refresh_token_in(&mut *connection, token).await
     }
 
     async fn get_refresh_token(
@@ -203,15 +194,44 @@ impl GrantStore for Store {
         Ok(Some((token, family)))
     }
 
-    async fn rotate_refresh_token(&self, token_hash: &[u8], now: i64) -> Result<bool, StorageError> {
-        let result = sqlx::query(
-            "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL",
-        )
-        .bind(token_hash.to_vec())
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+    async fn rotate_refresh_token(
+        &self,
+        token_hash: &[u8],
+        successor: &RefreshTokenRecord,
+        now: i64,
+    ) -> Result<Rotation, StorageError> {
+        let pool = self.pool.clone();
+        let token_hash = token_hash.to_vec();
+        let successor = successor.clone();
+        detached(async move {
+            let mut tx = pool.begin().await?;
+            // A no-op write, for its row lock (Postgres) or write lock (SQLite).
+            let family = sqlx::query(
+                "UPDATE token_families SET revoked_at = revoked_at \
+                 WHERE family_id = $1 AND revoked_at IS NULL AND expires_at > $2",
+            )
+            .bind(successor.family_id.clone())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if family.rows_affected() != 1 {
+                return Ok(Rotation::FamilyEnded);
+            }
+            let rotated = sqlx::query(
+                "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL",
+            )
+            .bind(token_hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if rotated.rows_affected() != 1 {
+                return Ok(Rotation::AlreadyRotated);
+            }
+            insert_refresh_token_in(&mut *tx, &successor).await?;
+            tx.commit().await?;
+            Ok(Rotation::Rotated)
+        })
+        .await
     }
 
     async fn revoke_family(&self, family_id: &str, now: i64) -> Result<RevokedTokens, StorageError> {
@@ -253,4 +273,23 @@ async fn revoke_family_in(
         .execute(&mut **tx)
         .await?;
     revoke_selected(tx, FAMILY_ACCESS_TOKENS, family_id, now).await
+}
+
+async fn insert_refresh_token_in(
+    connection: &mut <Db as sqlx::Database>::Connection,
+    token: &RefreshTokenRecord,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, idle_expires_at, access_jti, \
+         access_expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(token.token_hash.clone())
+    .bind(token.family_id.clone())
+    .bind(token.issued_at)
+    .bind(token.idle_expires_at)
+    .bind(token.access_jti.clone())
+    .bind(token.access_expires_at)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
 }

@@ -236,6 +236,25 @@ impl ConsentStore for Store {
             for family in families {
                 revoked.extend(revoke_selected(&mut tx, FAMILY_ACCESS_TOKENS, &family, now).await?);
             }
+            // Codes not yet redeemed die; tokens from codes without a family are revoked.
+            let codes = sqlx::query(
+                "UPDATE authorization_codes \
+                 SET expires_at = CASE WHEN expires_at > $3 THEN $3 ELSE expires_at END \
+                 WHERE user_id = $1 AND client_id = $2 \
+                 RETURNING access_jti AS jti, access_expires_at AS expires_at",
+            )
+            .bind(user.as_str().to_owned())
+            .bind(client.as_str().to_owned())
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in codes {
+                let (jti, expires_at): (Option<String>, Option<i64>) =
+                    (row.try_get("jti")?, row.try_get("expires_at")?);
+                if let (Some(jti), Some(expires_at)) = (jti, expires_at) {
+                    record_revoked(&mut tx, jti, expires_at, now, &mut revoked).await?;
+                }
+            }
             tx.commit().await?;
             Ok(Some(revoked))
         })
@@ -264,10 +283,9 @@ impl SessionRecordStore for Store {
     }
 
     async fn save_session(&self, id_hash: &[u8], data: &[u8], expires_at: i64) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO sessions (session_hash, data, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (session_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-        )
+        // Only an existing session is updated: one deleted meanwhile (signed
+        // out, by another request) must stay deleted.
+        sqlx::query("UPDATE sessions SET data = $2, expires_at = $3 WHERE session_hash = $1")
         .bind(id_hash.to_vec())
         .bind(data.to_vec())
         .bind(expires_at)

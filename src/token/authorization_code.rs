@@ -50,8 +50,14 @@ pub async fn grant(
     if record.expires_at <= now {
         return Err(invalid_grant("the code is invalid or has expired"));
     }
-    // §4.1.3: the redirect URI must be identical to the authorization request's.
-    if params.get("redirect_uri") != Some(record.redirect_uri.as_str()) {
+    // §4.1.3: the redirect URI must be identical to the authorization
+    // request's, if that named one (the record's is empty if not).
+    let redirect_uri_matches = match (record.redirect_uri.as_str(), params.get("redirect_uri")) {
+        ("", None) => true,
+        ("", Some(given)) => client.metadata.redirect_uris.iter().any(|uri| uri.as_str() == given),
+        (named, given) => given == Some(named),
+    };
+    if !redirect_uri_matches {
         return Err(invalid_grant("redirect_uri does not match the authorization request"));
     }
     verify_pkce(record.code_challenge.as_deref(), params.get("code_verifier"))?;

@@ -11,7 +11,7 @@ use crate::form::Params;
 use crate::id_token::{self, IdTokenGrant};
 use crate::secret::{SecretHash, random_token};
 use crate::state::AppState;
-use crate::storage::{RefreshTokenRecord, TokenFamily};
+use crate::storage::{RefreshTokenRecord, Rotation, TokenFamily};
 
 fn invalid_grant(description: &'static str) -> ProtocolError {
     ProtocolError::new(ErrorCode::InvalidGrant, description)
@@ -21,14 +21,14 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     SecretHash::of_bytes(token.as_bytes()).as_bytes().to_vec()
 }
 
-/// Creates the next refresh token of `family` (256 random bits; only its
-/// hash is stored), issued with the access token `with`.
-pub async fn issue(
+/// A new refresh token of `family` (256 random bits) and its record (only
+/// the hash is stored), issued with the access token `with`.
+fn successor(
     state: &AppState,
     family: &TokenFamily,
     with: &IssuedToken,
     now: i64,
-) -> Result<String, ProtocolError> {
+) -> (String, RefreshTokenRecord) {
     let token = random_token(32);
     let idle_expires_at = (now + state.config.refresh_token_idle_ttl.as_secs() as i64).min(family.expires_at);
     let record = RefreshTokenRecord {
@@ -40,6 +40,17 @@ pub async fn issue(
         access_jti: with.claims.jti.clone(),
         access_expires_at: with.claims.exp,
     };
+    (token, record)
+}
+
+/// The first refresh token of a new family.
+pub async fn issue(
+    state: &AppState,
+    family: &TokenFamily,
+    with: &IssuedToken,
+    now: i64,
+) -> Result<String, ProtocolError> {
+    let (token, record) = successor(state, family, with, now);
     state.storage.grants.insert_refresh_token(&record).await?;
     Ok(token)
 }
@@ -88,11 +99,13 @@ pub async fn grant(
     let user = state.storage.users.get_user(&family.user_id).await?;
     let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
     let issued = access_token::issue_for_user(state, &client.id, &user, &scope, family.auth_time)?;
+    let (refresh_token, record) = successor(state, &family, &issued, now);
     // Exactly one of several concurrent uses gets past this point.
-    if !state.storage.grants.rotate_refresh_token(&presented, now).await? {
-        return Err(reused(state, &family, now).await);
+    match state.storage.grants.rotate_refresh_token(&presented, &record, now).await? {
+        Rotation::Rotated => {}
+        Rotation::AlreadyRotated => return Err(reused(state, &family, now).await),
+        Rotation::FamilyEnded => return Err(invalid_grant("the refresh token has expired or been revoked")),
     }
-    let refresh_token = issue(state, &family, &issued, now).await?;
     // OpenID Connect Core §12.2: a refreshed ID token, without a nonce.
     let id_token = match scope.contains("openid") {
         true => Some(id_token::issue(
