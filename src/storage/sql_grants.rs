@@ -163,7 +163,7 @@ impl GrantStore for Store {
 
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StorageError> {
         let mut connection = self.pool.acquire().await?;
-        insert_refresh_token_in(&mut *connection, token).await
+        insert_refresh_token_in(&mut connection, token).await
     }
 
     async fn get_refresh_token(
@@ -227,7 +227,7 @@ impl GrantStore for Store {
             if rotated.rows_affected() != 1 {
                 return Ok(Rotation::AlreadyRotated);
             }
-            insert_refresh_token_in(&mut *tx, &successor).await?;
+            insert_refresh_token_in(&mut tx, &successor).await?;
             tx.commit().await?;
             Ok(Rotation::Rotated)
         })
