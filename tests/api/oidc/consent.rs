@@ -134,7 +134,27 @@ async fn prompt_consent_asks_again(backend: Backend) {
     rp.redeem(&app, &callback, &auth).await;
 }
 
+/// OIDC Core §3.1.2.1: a request sent to the login page (here by
+/// `prompt=login`) cannot skip that step by going to the consent page with
+/// its request id: the fresh sign-in it asked for would be skipped.
+async fn a_request_waiting_for_sign_in_cannot_be_consented_to(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "alice", json!({})).await;
+    let rp = Rp::public(&app).await;
+    let mut ua = UserAgent::new(&app.address);
+    sign_in(&app, &rp, &mut ua, "alice", &[]).await;
+    let auth = rp.authorize_with(&["profile"], |r| r.add_prompt(openidconnect::core::CoreAuthPrompt::Login));
+    let landing = ua.follow(auth.url.as_str()).await;
+    let login = landing.page();
+    assert!(login.login_form().is_some(), "{}", login.body);
+    let rid = login.url.query_pairs().find(|(k, _)| k == "rid").map(|(_, v)| v.into_owned()).unwrap();
+    let consent = ua.get(&app.url(&format!("/consent?rid={rid}"))).await;
+    assert_eq!(consent.status(), 400);
+    assert!(consent.headers().get("location").is_none());
+}
+
 both_backends!(
+    a_request_waiting_for_sign_in_cannot_be_consented_to,
     the_consent_page_names_the_client_and_the_scopes,
     denying_consent_is_access_denied,
     consent_is_remembered_for_the_granted_scopes,

@@ -13,6 +13,7 @@ mod login_security;
 mod logout;
 mod pkce;
 mod prompt;
+mod redirect_uris;
 mod refresh;
 mod user_agent;
 mod userinfo;
