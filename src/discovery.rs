@@ -48,7 +48,7 @@ pub fn metadata(config: &Config) -> Value {
 }
 
 /// Every claim an ID token or userinfo answer may carry.
-const CLAIMS: [&str; 14] = [
+const CLAIMS: [&str; 13] = [
     "iss",
     "sub",
     "aud",
@@ -58,7 +58,6 @@ const CLAIMS: [&str; 14] = [
     "nonce",
     "at_hash",
     "azp",
-    "sid",
     "name",
     "preferred_username",
     "email",
