@@ -97,12 +97,17 @@ impl Config {
         let key_encryption_key = get("CASTELLAN_KEY_ENCRYPTION_KEY")
             .map(|v| KeyEncryptionKey::parse(&v).map_err(|m| error("CASTELLAN_KEY_ENCRYPTION_KEY", m)))
             .transpose()?;
+        let max_connections = number(
+            &get,
+            "CASTELLAN_DATABASE_MAX_CONNECTIONS",
+            default_max_connections(&database_url),
+            1..=1000,
+        )? as u32;
         Ok(Self {
             listen,
             issuer,
             database_url,
-            database_max_connections: number(&get, "CASTELLAN_DATABASE_MAX_CONNECTIONS", 16, 1..=1000)?
-                as u32,
+            database_max_connections: max_connections,
             bootstrap_admin: bootstrap_admin(&get)?,
             log_format,
             key_encryption_key,
@@ -174,6 +179,13 @@ fn parse_issuer(value: String) -> Result<String, ConfigError> {
         return Err(error("CASTELLAN_ISSUER", "must not have a query or fragment (RFC 8414 §2)"));
     }
     Ok(value)
+}
+
+/// SQLite has one writer at a time: more connections than a few only wait
+/// in its busy handler's sleeps (which hurts tail latency) instead of the
+/// pool's queue. Postgres serves many at once.
+fn default_max_connections(database_url: &str) -> u64 {
+    if database_url.starts_with("sqlite:") { 4 } else { 16 }
 }
 
 fn bootstrap_admin(get: &impl Fn(&str) -> Option<String>) -> Result<Option<BootstrapAdmin>, ConfigError> {
