@@ -37,6 +37,9 @@ pub async fn introspect(
 
 /// A refresh token in good standing, described as §2.2 asks.
 async fn refresh_token(state: &AppState, token: &str) -> Result<Option<Value>, ProtocolError> {
+    if !token::refresh_token::looks_like_refresh_token(token) {
+        return Ok(None);
+    }
     let hash = token::refresh_token::token_hash(token);
     let Some((record, family)) = state.storage.grants.get_refresh_token(&hash).await? else {
         return Ok(None);

@@ -40,6 +40,9 @@ pub async fn revoke(
 /// §2.1: revoking a refresh token also revokes the access tokens of the same
 /// grant; here, the whole token family.
 async fn revoke_refresh_token(state: &AppState, client: &ClientId, token: &str) -> Result<(), ProtocolError> {
+    if !token::refresh_token::looks_like_refresh_token(token) {
+        return Ok(());
+    }
     let hash = token::refresh_token::token_hash(token);
     let Some((_, family)) = state.storage.grants.get_refresh_token(&hash).await? else { return Ok(()) };
     if &family.client_id != client {

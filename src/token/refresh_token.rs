@@ -17,6 +17,12 @@ fn invalid_grant(description: &'static str) -> ProtocolError {
     ProtocolError::new(ErrorCode::InvalidGrant, description)
 }
 
+/// Whether `token` has the shape of our refresh tokens (43 base64url
+/// characters), so that a JWT or garbage costs no database read.
+pub fn looks_like_refresh_token(token: &str) -> bool {
+    token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 pub fn token_hash(token: &str) -> Vec<u8> {
     SecretHash::of_bytes(token.as_bytes()).as_bytes().to_vec()
 }
@@ -141,4 +147,16 @@ pub async fn revoke_family(state: &AppState, family_id: &str, now: i64) -> Resul
     let revoked = state.storage.grants.revoke_family(family_id, now).await?;
     state.revocations.remember(revoked);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_refresh_tokens_have_the_shape_looked_for_and_jwts_do_not() {
+        assert!(looks_like_refresh_token(&random_token(32)));
+        assert!(!looks_like_refresh_token("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"));
+        assert!(!looks_like_refresh_token(""));
+    }
 }
