@@ -69,6 +69,14 @@ pub struct IdTokenGrant<'a> {
     pub access_token: &'a str,
 }
 
+/// An ID token when `openid` was granted (OpenID Connect Core §3.1.3.3), else none.
+pub fn issue_if_openid(state: &AppState, grant: &IdTokenGrant<'_>) -> Result<Option<String>, ProtocolError> {
+    match grant.scope.contains("openid") {
+        true => issue(state, grant).map(Some),
+        false => Ok(None),
+    }
+}
+
 /// Signs an ID token with the client's `id_token_signed_response_alg`.
 pub fn issue(state: &AppState, grant: &IdTokenGrant<'_>) -> Result<String, ProtocolError> {
     let now = clock::now();

@@ -93,20 +93,17 @@ async fn redeem(
     if !state.storage.grants.redeem_code(code_hash, now, &redemption).await? {
         return Err(replayed(state, code_hash, now).await);
     }
-    let id_token = match record.scope.contains("openid") {
-        true => Some(id_token::issue(
-            state,
-            &IdTokenGrant {
-                client,
-                user: &user,
-                scope: &record.scope,
-                auth_time: record.auth_time,
-                nonce: record.nonce.as_deref(),
-                access_token: &issued.token,
-            },
-        )?),
-        false => None,
-    };
+    let id_token = id_token::issue_if_openid(
+        state,
+        &IdTokenGrant {
+            client,
+            user: &user,
+            scope: &record.scope,
+            auth_time: record.auth_time,
+            nonce: record.nonce.as_deref(),
+            access_token: &issued.token,
+        },
+    )?;
     let refresh_token = match &family {
         Some(family) => Some(refresh_token::issue(state, family, &issued, now).await?),
         None => None,

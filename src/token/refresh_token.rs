@@ -113,20 +113,17 @@ pub async fn grant(
         Rotation::FamilyEnded => return Err(invalid_grant("the refresh token has expired or been revoked")),
     }
     // OpenID Connect Core §12.2: a refreshed ID token, without a nonce.
-    let id_token = match scope.contains("openid") {
-        true => Some(id_token::issue(
-            state,
-            &IdTokenGrant {
-                client,
-                user: &user,
-                scope: &scope,
-                auth_time: family.auth_time,
-                nonce: None,
-                access_token: &issued.token,
-            },
-        )?),
-        false => None,
-    };
+    let id_token = id_token::issue_if_openid(
+        state,
+        &IdTokenGrant {
+            client,
+            user: &user,
+            scope: &scope,
+            auth_time: family.auth_time,
+            nonce: None,
+            access_token: &issued.token,
+        },
+    )?;
     Ok(TokenResponse { refresh_token: Some(refresh_token), id_token, ..TokenResponse::bearer(issued) })
 }
 
