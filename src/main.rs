@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    castellan::cli::main()
+    castellan::app::cli::main()
 }

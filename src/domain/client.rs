@@ -5,9 +5,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::secret::SecretHash;
+use super::{ErrorCode, ProtocolError};
 use super::{RedirectUri, ScopeSet};
-use crate::error::{ErrorCode, ProtocolError};
-use crate::secret::SecretHash;
 
 /// A client identifier: 1 to 255 visible ASCII characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -25,7 +25,7 @@ impl ClientId {
 
     /// A new random client id (128 bits).
     pub fn generate() -> Self {
-        Self(crate::secret::random_token(16))
+        Self(super::secret::random_token(16))
     }
 
     pub fn as_str(&self) -> &str {
@@ -60,6 +60,17 @@ pub enum GrantType {
     RefreshToken,
 }
 
+impl GrantType {
+    /// The RFC 7591 §2 name, as registered and as discovery lists it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::ClientCredentials => "client_credentials",
+            Self::RefreshToken => "refresh_token",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResponseType {
@@ -76,9 +87,35 @@ pub enum TokenEndpointAuthMethod {
     None,
 }
 
+/// RFC 6749 §2.1 client types: a confidential client can keep a credential
+/// secret, a public client cannot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confidentiality {
+    Confidential,
+    Public,
+}
+
 impl TokenEndpointAuthMethod {
+    /// The one definition of "confidential": a client that registered a
+    /// method that authenticates.
+    pub fn confidentiality(self) -> Confidentiality {
+        match self {
+            Self::ClientSecretBasic | Self::ClientSecretPost => Confidentiality::Confidential,
+            Self::None => Confidentiality::Public,
+        }
+    }
+
     pub fn is_confidential(self) -> bool {
-        self != Self::None
+        self.confidentiality() == Confidentiality::Confidential
+    }
+
+    /// The RFC 7591 §2 name, as registered and as discovery lists it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
+        }
     }
 }
 
@@ -88,6 +125,17 @@ pub enum IdTokenAlgorithm {
     #[default]
     RS256,
     ES256,
+}
+
+impl IdTokenAlgorithm {
+    pub const ALL: [IdTokenAlgorithm; 2] = [Self::RS256, Self::ES256];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::ES256 => "ES256",
+        }
+    }
 }
 
 /// Validated client metadata, as stored and as shown by the admin API.
@@ -127,8 +175,13 @@ pub struct Client {
 }
 
 impl Client {
+    /// From the registered `token_endpoint_auth_method`, and nothing else.
+    pub fn confidentiality(&self) -> Confidentiality {
+        self.metadata.token_endpoint_auth_method.confidentiality()
+    }
+
     pub fn is_confidential(&self) -> bool {
-        self.secret_hash.is_some()
+        self.confidentiality() == Confidentiality::Confidential
     }
 }
 

@@ -1,11 +1,29 @@
-//! Domain types, each parsed once at the edge and trusted afterwards.
+//! What things are: types parsed once at the edge and trusted afterwards,
+//! with no I/O and no knowledge of HTTP or SQL.
 
 pub mod client;
+pub mod clock;
+pub mod error;
+pub mod issuer;
+pub mod key_material;
+pub mod params;
+pub mod pkce;
 pub mod redirect_uri;
 pub mod scope;
+pub mod secret;
+pub mod subject;
 pub mod user;
 
-pub use client::{Client, ClientId, ClientMetadata, GrantType, IdTokenAlgorithm, TokenEndpointAuthMethod};
+pub use client::{
+    Client, ClientId, ClientMetadata, Confidentiality, GrantType, IdTokenAlgorithm, TokenEndpointAuthMethod,
+};
+pub use clock::Clock;
+pub use error::{ErrorCode, ProtocolError};
+pub use issuer::Issuer;
+pub use key_material::{KeyAlgorithm, KeyEncryptionKey, KeyError, KeyMaterial};
+pub use params::Params;
+pub use pkce::{CodeChallenge, CodeVerifier};
 pub use redirect_uri::RedirectUri;
 pub use scope::ScopeSet;
+pub use subject::Subject;
 pub use user::{User, UserId, Username};

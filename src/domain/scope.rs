@@ -12,6 +12,13 @@ pub struct ScopeSet(Vec<String>);
 
 const MAX_SCOPE_LEN: usize = 2048;
 
+/// Scopes OpenID Connect defines (Core §5.4, §11); any client with the code
+/// grant may ask for them. Other scopes must be in the client's registered `scope`.
+pub const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+/// The scope of Castellan's own admin API.
+pub const ADMIN_SCOPE: &str = "admin";
+
 impl ScopeSet {
     /// Parses a scope parameter; `None` if a token has a forbidden character.
     pub fn parse(value: &str) -> Result<Self, &'static str> {
@@ -36,6 +43,11 @@ impl ScopeSet {
 
     pub fn is_subset_of(&self, other: &ScopeSet) -> bool {
         self.0.iter().all(|s| other.contains(s))
+    }
+
+    /// The scopes of this set that `keep` accepts, in the same order.
+    pub fn filter(&self, keep: impl Fn(&str) -> bool) -> ScopeSet {
+        Self(self.0.iter().filter(|s| keep(s)).cloned().collect())
     }
 
     pub fn is_empty(&self) -> bool {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ProtocolError;
+use super::ProtocolError;
 
 /// A user identifier: server-generated, 128 random bits. It is the `sub` of
 /// the user's tokens, so it never changes and is never reused.
@@ -23,7 +23,7 @@ impl UserId {
     }
 
     pub fn generate() -> Self {
-        Self(crate::secret::random_token(16))
+        Self(super::secret::random_token(16))
     }
 
     pub fn as_str(&self) -> &str {

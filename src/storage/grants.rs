@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::{RevokedTokens, StorageError};
-use crate::domain::{ClientId, ScopeSet, UserId};
+use crate::domain::{ClientId, CodeChallenge, RedirectUri, ScopeSet, UserId};
 
 /// An authorization code as stored (RFC 6749 §4.1.2), under its SHA-256.
 #[derive(Debug, Clone)]
@@ -13,11 +13,13 @@ pub struct AuthorizationCodeRecord {
     pub code_hash: Vec<u8>,
     pub client_id: ClientId,
     pub user_id: UserId,
-    pub redirect_uri: String,
+    /// The redirect URI the request named; `None` if it named none (then
+    /// the client's only registered one was used: RFC 6749 §4.1.3).
+    pub redirect_uri: Option<RedirectUri>,
     pub scope: ScopeSet,
     pub nonce: Option<String>,
     /// RFC 7636 S256 challenge, if the request carried one.
-    pub code_challenge: Option<String>,
+    pub code_challenge: Option<CodeChallenge>,
     pub auth_time: i64,
     pub expires_at: i64,
     pub redeemed: bool,
@@ -104,7 +106,8 @@ pub trait GrantStore: Send + Sync {
     /// Revokes a family: its refresh tokens stop working and the access
     /// tokens issued with them are recorded as revoked.
     async fn revoke_family(&self, family_id: &str, now: i64) -> Result<RevokedTokens, StorageError>;
-    /// Deletes expired codes (once their access tokens are expired too),
-    /// families and sessions past their lifetime.
-    async fn prune_grants(&self, now: i64) -> Result<u64, StorageError>;
+    /// Deletes codes and families that expired before `ended_before`. The
+    /// caller keeps them while access tokens issued from them may live, so
+    /// that a replay or the user's deletion can still revoke those tokens.
+    async fn prune_grants(&self, ended_before: i64) -> Result<u64, StorageError>;
 }

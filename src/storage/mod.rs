@@ -73,7 +73,7 @@ pub trait ClientStore: Send + Sync {
     async fn get_client(&self, id: &ClientId) -> Result<Option<Client>, StorageError>;
     async fn list_clients(&self) -> Result<Vec<Client>, StorageError>;
     /// Replaces metadata and secret of an existing client; false if absent.
-    async fn update_client(&self, client: &Client) -> Result<bool, StorageError>;
+    async fn update_client(&self, client: &Client, now: i64) -> Result<bool, StorageError>;
     /// Removes a client; false if absent.
     async fn delete_client(&self, id: &ClientId) -> Result<bool, StorageError>;
 }

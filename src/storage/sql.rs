@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use crate::domain::{Client, ClientId, ClientMetadata};
-use crate::secret::SecretHash;
+use crate::domain::secret::SecretHash;
 use crate::storage::{ClientStore, HealthCheck, KeyStore, RevocationStore, StorageError, StoredKey};
 
 pub struct Store {
@@ -103,14 +103,14 @@ impl ClientStore for Store {
         rows.iter().map(client_from_row).collect()
     }
 
-    async fn update_client(&self, client: &Client) -> Result<bool, StorageError> {
+    async fn update_client(&self, client: &Client, now: i64) -> Result<bool, StorageError> {
         let result = sqlx::query(
             "UPDATE clients SET secret_hash = $2, metadata = $3, updated_at = $4 WHERE client_id = $1",
         )
         .bind(client.id.as_str().to_owned())
         .bind(client.secret_hash.as_ref().map(|h| h.as_bytes().to_vec()))
         .bind(metadata_json(client)?)
-        .bind(crate::clock::now())
+        .bind(now)
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() == 1)

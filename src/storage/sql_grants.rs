@@ -1,6 +1,7 @@
 // Authorization codes, token families and refresh tokens, in the
 // dialect-neutral SQL of `sql.rs` (included after it by both backends).
 
+use crate::domain::{CodeChallenge, RedirectUri};
 use crate::storage::{
     AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, Rotation, TokenFamily,
 };
@@ -18,14 +19,25 @@ fn code_from_row(row: &<Db as sqlx::Database>::Row) -> Result<AuthorizationCodeR
     let user_id: String = row.try_get("user_id")?;
     let scope: String = row.try_get("scope")?;
     let redeemed_at: Option<i64> = row.try_get("redeemed_at")?;
+    // An empty column: the request did not name a redirect URI.
+    let redirect_uri: String = row.try_get("redirect_uri")?;
+    let redirect_uri = match redirect_uri.as_str() {
+        "" => None,
+        uri => Some(RedirectUri::parse(uri).map_err(|_| corrupt("redirect URI"))?),
+    };
+    let code_challenge: Option<String> = row.try_get("code_challenge")?;
+    let code_challenge = match code_challenge {
+        Some(challenge) => Some(CodeChallenge::parse(&challenge).map_err(|_| corrupt("code challenge"))?),
+        None => None,
+    };
     Ok(AuthorizationCodeRecord {
         code_hash: row.try_get("code_hash")?,
         client_id: ClientId::parse(&client_id).map_err(|_| corrupt("client id"))?,
         user_id: UserId::parse(&user_id).map_err(|_| corrupt("user id"))?,
-        redirect_uri: row.try_get("redirect_uri")?,
+        redirect_uri,
         scope: ScopeSet::parse(&scope).map_err(|_| corrupt("scope"))?,
         nonce: row.try_get("nonce")?,
-        code_challenge: row.try_get("code_challenge")?,
+        code_challenge,
         auth_time: row.try_get("auth_time")?,
         expires_at: row.try_get("expires_at")?,
         redeemed: redeemed_at.is_some(),
@@ -60,10 +72,10 @@ impl GrantStore for Store {
         .bind(code.code_hash.clone())
         .bind(code.client_id.as_str().to_owned())
         .bind(code.user_id.as_str().to_owned())
-        .bind(code.redirect_uri.clone())
+        .bind(code.redirect_uri.as_ref().map_or_else(String::new, |uri| uri.as_str().to_owned()))
         .bind(code.scope.to_string())
         .bind(code.nonce.clone())
-        .bind(code.code_challenge.clone())
+        .bind(code.code_challenge.as_ref().map(|c| c.as_str().to_owned()))
         .bind(code.auth_time)
         .bind(code.expires_at)
         .execute(&self.pool)
@@ -246,16 +258,13 @@ impl GrantStore for Store {
         .await
     }
 
-    async fn prune_grants(&self, now: i64) -> Result<u64, StorageError> {
-        // A code row is kept while its access token lives, so that a replay
-        // or the user's deletion can still revoke that token.
-        let keep_codes_until = now - crate::config::MAX_ACCESS_TOKEN_TTL_SECS as i64;
+    async fn prune_grants(&self, ended_before: i64) -> Result<u64, StorageError> {
         let codes = sqlx::query("DELETE FROM authorization_codes WHERE expires_at < $1")
-            .bind(keep_codes_until)
+            .bind(ended_before)
             .execute(&self.pool)
             .await?;
         let families = sqlx::query("DELETE FROM token_families WHERE expires_at < $1")
-            .bind(keep_codes_until)
+            .bind(ended_before)
             .execute(&self.pool)
             .await?;
         Ok(codes.rows_affected() + families.rows_affected())

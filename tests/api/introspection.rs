@@ -166,7 +166,7 @@ async fn a_token_is_inactive_once_its_lifetime_is_over(backend: Backend) {
     let app = TestApp::spawn_with(backend, &[("CASTELLAN_ACCESS_TOKEN_TTL", "10")]).await;
     let token = app.admin_token().await;
     assert_eq!(app.introspect(ADMIN, &token).await["active"], true);
-    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    app.clock.advance(11);
     assert_eq!(app.introspect(ADMIN, &token).await, json!({"active": false}));
 }
 

@@ -3,7 +3,8 @@
 
 use std::process::Command;
 
-use castellan::keys::{KeyAlgorithm, Keyring};
+use castellan::domain::{Clock, KeyAlgorithm};
+use castellan::protocol::keyring::Keyring;
 use castellan::storage::Storage;
 use serde_json::json;
 
@@ -24,8 +25,8 @@ async fn published_kids(app: &TestApp) -> Vec<String> {
 /// does; returns the new kid.
 async fn rotate(app: &TestApp) -> String {
     let storage = Storage::connect(&app.database_url, 1).await.unwrap();
-    let keyring = Keyring::load(storage.keys.clone(), None).await.unwrap();
-    let kid = keyring.rotate(KeyAlgorithm::Es256, crate::helpers::now() + 3600).await.unwrap();
+    let keyring = Keyring::load(storage.keys.clone(), None, Clock::system()).await.unwrap();
+    let kid = keyring.rotate(KeyAlgorithm::Es256).await.unwrap();
     storage.health.close().await;
     kid
 }

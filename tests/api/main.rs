@@ -8,6 +8,7 @@ mod admin_clients;
 mod admin_users;
 mod bad_input;
 mod browser;
+mod client_authentication;
 mod client_changes;
 mod client_credentials;
 mod discovery;

@@ -74,13 +74,24 @@ async fn a_client_cannot_revoke_another_clients_token(backend: Backend) {
     assert_eq!(app.introspect(ADMIN, &token).await["active"], false);
 }
 
-/// RFC 7009 §2.1: `client_secret_post` credentials work for revocation too.
+/// RFC 7009 §2.1: `client_secret_post` credentials work for revocation too,
+/// for a client registered with that method.
 async fn revocation_accepts_client_secret_post(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let token = app.admin_token().await;
-    let body = format!("token={token}&client_id={ADMIN_ID}&client_secret={ADMIN_SECRET}");
+    let (status, client) = app
+        .register_client(json!({
+            "grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
+            "token_endpoint_auth_method": "client_secret_post", "scope": "a",
+        }))
+        .await;
+    assert_eq!(status, 201, "{client}");
+    let (id, secret) = (client["client_id"].as_str().unwrap(), client["client_secret"].as_str().unwrap());
+    let body = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+    let issued: Value = app.post_form("/oauth2/token", &body, None).await.json().await.unwrap();
+    let token = issued["access_token"].as_str().unwrap();
+    let body = format!("token={token}&client_id={id}&client_secret={secret}");
     assert_eq!(app.post_form("/oauth2/revoke", &body, None).await.status(), 200);
-    assert_eq!(app.introspect(ADMIN, &token).await["active"], false);
+    assert_eq!(app.introspect(ADMIN, token).await["active"], false);
 }
 
 /// A revocation made on one instance is seen by another instance sharing

@@ -59,8 +59,8 @@ async fn a_user_signs_in_and_consents_in_a_real_browser(backend: Backend) {
     let token_endpoint = discovery["token_endpoint"].as_str().expect("discovery lists token_endpoint");
 
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let state = castellan::secret::random_token(16);
-    let nonce = castellan::secret::random_token(16);
+    let state = castellan::domain::secret::random_token(16);
+    let nonce = castellan::domain::secret::random_token(16);
     let mut authorize = url::Url::parse(authorization_endpoint).expect("the authorization endpoint is a URL");
     authorize
         .query_pairs_mut()

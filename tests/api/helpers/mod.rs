@@ -19,7 +19,9 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Once;
 
-use castellan::config::Config;
+use castellan::app::config::Config;
+use castellan::app::server::build_state_with_clock;
+use castellan::domain::Clock;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, Validation};
 use oauth2::basic::BasicClient;
@@ -100,7 +102,7 @@ impl TestDatabase {
                 let server_url = postgres_url().expect("Postgres tests need CASTELLAN_TEST_POSTGRES_URL");
                 let name = format!(
                     "castellan_test_{}",
-                    castellan::secret::random_token(9).to_lowercase().replace('-', "_")
+                    castellan::domain::secret::random_token(9).to_lowercase().replace('-', "_")
                 );
                 let mut connection =
                     sqlx::PgConnection::connect(&server_url).await.expect("connect to the test Postgres");
@@ -149,6 +151,9 @@ pub struct TestApp {
     pub database_url: String,
     /// An HTTP client that never follows redirects.
     pub http: reqwest::Client,
+    /// The server's clock (shared with its other instances): a test moves it
+    /// forward instead of sleeping until something expires.
+    pub clock: Clock,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     // Dropped last: the server must stop before its database goes.
@@ -175,10 +180,11 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a random port");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
         let config = test_config(&address, &database_url, settings);
-        let state = castellan::server::build_state(config).await.expect("the server starts");
+        let clock = Clock::system();
+        let state = build_state_with_clock(config, clock.clone()).await.expect("the server starts");
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            let _ = castellan::server::run(state, listener, async {
+            let _ = castellan::app::server::run(state, listener, async {
                 let _ = stopped.await;
             })
             .await;
@@ -192,6 +198,7 @@ impl TestApp {
             address,
             database_url,
             http,
+            clock,
             shutdown: Some(shutdown),
             server: Some(server),
             database,
@@ -204,10 +211,11 @@ impl TestApp {
         let address = format!("http://{}", listener.local_addr().expect("local address"));
         // Same issuer: the instances are one authorization server.
         let config = test_config(&self.address, &self.database_url, settings);
-        let state = castellan::server::build_state(config).await.expect("the second instance starts");
+        let state =
+            build_state_with_clock(config, self.clock.clone()).await.expect("the second instance starts");
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
-            let _ = castellan::server::run(state, listener, async {
+            let _ = castellan::app::server::run(state, listener, async {
                 let _ = stopped.await;
             })
             .await;
@@ -232,10 +240,10 @@ impl TestApp {
         let bound = self.address.trim_start_matches("http://").to_owned();
         let listener = tokio::net::TcpListener::bind(&bound).await.expect("bind the same port again");
         let config = test_config(&self.address, &self.database_url, settings);
-        let state = castellan::server::build_state(config).await.expect("the server restarts");
+        let state = build_state_with_clock(config, self.clock.clone()).await.expect("the server restarts");
         let (shutdown, stopped) = oneshot::channel::<()>();
         self.server = Some(tokio::spawn(async move {
-            let _ = castellan::server::run(state, listener, async {
+            let _ = castellan::app::server::run(state, listener, async {
                 let _ = stopped.await;
             })
             .await;

@@ -5,11 +5,13 @@ use super::*;
 
 impl TestApp {
     /// The server's active ES256 signing key, read from its database.
-    pub async fn server_key(&self) -> std::sync::Arc<castellan::keys::KeyMaterial> {
-        use castellan::keys::{KeyAlgorithm, Keyring};
+    pub async fn server_key(&self) -> std::sync::Arc<castellan::domain::KeyMaterial> {
+        use castellan::domain::{Clock, KeyAlgorithm};
+        use castellan::protocol::keyring::Keyring;
         let storage =
             castellan::storage::Storage::connect(&self.database_url, 1).await.expect("open the database");
-        let keyring = Keyring::load(storage.keys.clone(), None).await.expect("load the signing keys");
+        let keyring =
+            Keyring::load(storage.keys.clone(), None, Clock::system()).await.expect("load the signing keys");
         let key = keyring.signing_key(KeyAlgorithm::Es256).expect("an active ES256 key");
         storage.health.close().await;
         key
@@ -28,14 +30,14 @@ impl TestApp {
         let now = now();
         json!({
             "iss": self.address, "sub": client_id, "aud": self.address,
-            "exp": now + 3600, "iat": now, "jti": castellan::secret::random_token(16),
+            "exp": now + 3600, "iat": now, "jti": castellan::domain::secret::random_token(16),
             "client_id": client_id, "scope": scope,
         })
     }
 }
 
 /// A compact JWS of `header` and `claims` signed by `key`, whatever the header says.
-pub fn sign_raw(key: &castellan::keys::KeyMaterial, header: &Value, claims: &Value) -> String {
+pub fn sign_raw(key: &castellan::domain::KeyMaterial, header: &Value, claims: &Value) -> String {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let input = format!(

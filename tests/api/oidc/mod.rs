@@ -17,6 +17,7 @@ mod redirect_uris;
 mod refresh;
 mod user_agent;
 mod userinfo;
+mod withdrawn_scopes;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

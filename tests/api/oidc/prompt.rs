@@ -52,7 +52,7 @@ async fn a_second_authorization_signs_on_without_pages(backend: Backend) {
     let mut ua = UserAgent::new(&app.address);
     let first = sign_in(&app, &rp, &mut ua, "alice", &[]).await;
     assert!(ua.session_cookie().is_some(), "the browser holds {}", user_agent::SESSION_COOKIE);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(2);
     let auth = rp.authorize(&[]);
     let callback = ua.follow(auth.url.as_str()).await.callback();
     let second = rp.redeem(&app, &callback, &auth).await;
@@ -113,7 +113,7 @@ async fn prompt_login_asks_for_the_password_again(backend: Backend) {
     let rp = Rp::public(&app).await;
     let mut ua = UserAgent::new(&app.address);
     let first = sign_in(&app, &rp, &mut ua, "alice", &[]).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(2);
     let auth = rp.authorize_with(&[], |r| r.add_prompt(CoreAuthPrompt::Login));
     let landing = ua.follow(auth.url.as_str()).await;
     assert_login_page(&app, landing);
@@ -137,8 +137,8 @@ async fn max_age_older_than_the_session_requires_a_new_sign_in(backend: Backend)
     assert_eq!(rp.redeem(&app, &callback, &auth).await.claims.auth_time(), first.claims.auth_time());
 
     let mut previous = first.claims.auth_time().unwrap();
-    for (max_age, wait) in [(1, 2100), (0, 1100)] {
-        tokio::time::sleep(Duration::from_millis(wait)).await;
+    for (max_age, wait) in [(1, 3), (0, 2)] {
+        app.clock.advance(wait);
         let auth = rp.authorize_with(&[], |r| r.set_max_age(Duration::from_secs(max_age)));
         assert_login_page(&app, ua.follow(auth.url.as_str()).await);
         let callback = ua.sign_in("alice", PASSWORD).await.callback();

@@ -1,0 +1,44 @@
+//! The bootstrap admin client of interface.md: created or updated at start
+//! from `CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_ID` / `_SECRET`, so a fresh
+//! deployment has a way into the admin API.
+
+use super::config::BootstrapAdmin;
+use crate::domain::scope::ADMIN_SCOPE;
+use crate::domain::secret::SecretHash;
+use crate::domain::{Client, ClientMetadata, GrantType, ScopeSet, TokenEndpointAuthMethod};
+use crate::storage::{ClientStore, StorageError};
+
+/// Below this a secret chosen by an operator may be guessable.
+const RECOMMENDED_SECRET_LEN: usize = 32;
+
+pub async fn ensure_admin_client(
+    store: &dyn ClientStore,
+    admin: &BootstrapAdmin,
+    now: i64,
+) -> Result<(), StorageError> {
+    if admin.client_secret.expose().len() < RECOMMENDED_SECRET_LEN {
+        tracing::warn!(
+            "CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET is shorter than {RECOMMENDED_SECRET_LEN} characters; \
+             use a long random value (e.g. `openssl rand -hex 32`)"
+        );
+    }
+    let client = Client {
+        id: admin.client_id.clone(),
+        secret_hash: Some(SecretHash::of(&admin.client_secret)),
+        metadata: ClientMetadata {
+            client_name: Some("Bootstrap admin".to_owned()),
+            redirect_uris: Vec::new(),
+            grant_types: vec![GrantType::ClientCredentials],
+            response_types: Vec::new(),
+            token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
+            scope: ScopeSet::parse(ADMIN_SCOPE).unwrap_or_default(),
+            post_logout_redirect_uris: Vec::new(),
+            id_token_signed_response_alg: Default::default(),
+            first_party: true,
+        },
+        issued_at: now,
+    };
+    store.upsert_client(&client).await?;
+    tracing::info!(client_id = %client.id, "bootstrap admin client ready");
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! The command line: `serve` (the default), `migrate`, `keys rotate`.
+
+use std::process::ExitCode;
+
+use super::config::Config;
+use super::{server, telemetry};
+use crate::domain::{Clock, KeyAlgorithm};
+use crate::protocol::keyring::Keyring;
+use crate::storage::Storage;
+
+const USAGE: &str = "usage: castellan [serve | migrate | keys rotate [--alg ES256|RS256]]
+
+  serve        run the server (the default); applies migrations first
+  migrate      apply the database migrations and exit
+  keys rotate  make a new signing key active (all algorithms, or --alg);
+               the old key stays in the JWKS until its tokens have expired
+
+Settings come from the environment: see the README.";
+
+enum Command {
+    Serve,
+    Migrate,
+    RotateKeys(Vec<KeyAlgorithm>),
+    Help,
+}
+
+fn parse(args: &[String]) -> Result<Command, String> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] | ["serve"] => Ok(Command::Serve),
+        ["migrate"] => Ok(Command::Migrate),
+        ["keys", "rotate"] => Ok(Command::RotateKeys(KeyAlgorithm::ALL.to_vec())),
+        ["keys", "rotate", "--alg", alg] => {
+            KeyAlgorithm::parse(alg).map(|a| Command::RotateKeys(vec![a])).map_err(|e| e.to_string())
+        }
+        ["help" | "--help" | "-h"] => Ok(Command::Help),
+        _ => Err(format!("unknown command: {}", args.join(" "))),
+    }
+}
+
+pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match parse(&args) {
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("castellan: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("castellan: invalid configuration: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("castellan: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("castellan: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), String> {
+    match command {
+        Command::Serve => server::serve(config).await.map_err(|e| e.to_string()),
+        Command::Migrate => {
+            let storage = Storage::connect(&config.database_url, 1).await.map_err(|e| e.to_string())?;
+            storage.health.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::RotateKeys(algorithms) => rotate(config, algorithms).await,
+        Command::Help => Ok(()),
+    }
+}
+
+async fn rotate(config: Config, algorithms: Vec<KeyAlgorithm>) -> Result<(), String> {
+    let storage = Storage::connect(&config.database_url, 1).await.map_err(|e| e.to_string())?;
+    let keyring = Keyring::load(storage.keys.clone(), config.key_encryption_key.clone(), Clock::system())
+        .await
+        .map_err(|e| e.to_string())?;
+    for algorithm in algorithms {
+        let kid = keyring.rotate(algorithm).await.map_err(|e| e.to_string())?;
+        println!("{}: new active key {kid}", algorithm.name());
+    }
+    storage.health.close().await;
+    Ok(())
+}

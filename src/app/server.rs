@@ -1,0 +1,181 @@
+//! Assembling and running the server: storage, keys and caches into the
+//! shared state; background upkeep; graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use super::bootstrap;
+use super::config::Config;
+use crate::domain::Clock;
+use crate::protocol::clients::ClientRegistry;
+use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
+use crate::protocol::revocation_list::RevocationList;
+use crate::protocol::{Context, MAX_ACCESS_TOKEN_TTL_SECS, throttle};
+use crate::storage::{Storage, StorageError};
+use crate::web::{self, AppState};
+
+const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Storage(#[from] StorageError),
+    #[error("cannot load the signing keys: {0}")]
+    Keys(#[from] KeyringError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(std::net::SocketAddr, std::io::Error),
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Connects storage, loads keys and caches, and creates the bootstrap client.
+pub async fn build_state(config: Config) -> Result<AppState, StartError> {
+    build_state_with_clock(config, Clock::system()).await
+}
+
+/// [`build_state`] with a clock a test may move forward.
+pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppState, StartError> {
+    let storage = Storage::connect(&config.database_url, config.database_max_connections).await?;
+    if config.issuer().is_https() && config.key_encryption_key.is_none() {
+        tracing::warn!("CASTELLAN_KEY_ENCRYPTION_KEY is unset: signing keys are stored unencrypted");
+    }
+    let keys = Keyring::load(storage.keys.clone(), config.key_encryption_key.clone(), clock.clone()).await?;
+    let revocations =
+        RevocationList::load(storage.revocations.clone(), config.sync_interval, clock.clone()).await?;
+    if let Some(admin) = &config.bootstrap_admin {
+        bootstrap::ensure_admin_client(storage.clients.as_ref(), admin, clock.now()).await?;
+    }
+    let protocol = Context {
+        clients: Arc::new(ClientRegistry::new(storage.clients.clone(), config.client_cache_ttl)),
+        settings: Arc::new(config.protocol.clone()),
+        storage,
+        keys: Arc::new(keys),
+        revocations: Arc::new(revocations),
+        verified_tokens: Arc::default(),
+        clock,
+    };
+    Ok(AppState { protocol, sessions: Arc::new(config.sessions.clone()) })
+}
+
+/// Periodic upkeep: fetch other instances' revocations, pick up rotated
+/// keys, and prune what has expired.
+fn spawn_upkeep(state: &AppState) -> Vec<JoinHandle<()>> {
+    let revocations = state.revocations.clone();
+    let sync = every(state.revocations.sync_interval(), move || {
+        let revocations = revocations.clone();
+        async move {
+            if let Err(error) = revocations.sync().await {
+                tracing::warn!(%error, "syncing revocations failed");
+            }
+        }
+    });
+    let keys = state.keys.clone();
+    let refresh = every(KEY_REFRESH_INTERVAL, move || {
+        let keys = keys.clone();
+        async move {
+            if let Err(error) = keys.reload().await {
+                tracing::warn!(%error, "reloading signing keys failed");
+            }
+        }
+    });
+    let (keys, revocations, storage, clock) =
+        (state.keys.clone(), state.revocations.clone(), state.storage.clone(), state.clock.clone());
+    let prune = every(PRUNE_INTERVAL, move || {
+        let (keys, revocations, storage, now) =
+            (keys.clone(), revocations.clone(), storage.clone(), clock.now());
+        async move {
+            prune_expired(&storage, now).await;
+            if let Err(error) = revocations.prune().await {
+                tracing::warn!(%error, "pruning revocations failed");
+            }
+            if let Err(error) = keys.prune().await {
+                tracing::warn!(%error, "pruning retired keys failed");
+            }
+        }
+    });
+    vec![sync, refresh, prune]
+}
+
+/// Deletes expired sessions, codes, token families and throttling counters.
+async fn prune_expired(storage: &Storage, now: i64) {
+    // A code or family is kept while access tokens issued from it may live,
+    // so that a replay or the user's deletion can still revoke them.
+    let grants_ended_before = now - MAX_ACCESS_TOKEN_TTL_SECS as i64;
+    let results = [
+        storage.sessions.prune_sessions(now).await,
+        storage.grants.prune_grants(grants_ended_before).await,
+        storage.login_throttle.prune_login_failures(now - throttle::WINDOW_SECS).await,
+    ];
+    for error in results.into_iter().filter_map(Result::err) {
+        tracing::warn!(%error, "pruning expired records failed");
+    }
+}
+
+fn every<F, Fut>(period: Duration, task: F) -> JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval.tick().await;
+        loop {
+            interval.tick().await;
+            task().await;
+        }
+    })
+}
+
+/// Serves `state` on `listener` until `shutdown` completes; requests in
+/// flight then finish before this returns.
+pub async fn run(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let upkeep = spawn_upkeep(&state);
+    let storage = state.storage.clone();
+    let address = listener.local_addr().map_err(StartError::Serve)?;
+    tracing::info!(%address, issuer = %state.settings.issuer, "castellan is ready");
+    let served = web::serve(state, listener, shutdown).await;
+    upkeep.iter().for_each(JoinHandle::abort);
+    storage.health.close().await;
+    tracing::info!("castellan stopped");
+    served.map_err(StartError::Serve)
+}
+
+/// `castellan serve`: everything, bound to the configured address, until
+/// SIGTERM or SIGINT.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let listen = config.listen;
+    let state = build_state(config).await?;
+    let listener = TcpListener::bind(listen).await.map_err(|e| StartError::Bind(listen, e))?;
+    run(state, listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

@@ -1,0 +1,189 @@
+//! Validating an authorization request (RFC 6749 §4.1.1, OpenID Connect Core
+//! §3.1.2.1), in the order the RFCs require: the client and its redirect URI
+//! first (failures there are shown to the user, never redirected), then
+//! everything else (failures go back to the client).
+
+use super::{AuthorizationRequest, AuthorizeError, Prompt, Rejection, ResponseTarget};
+use crate::domain::{Client, ClientId, CodeChallenge, ErrorCode as Code, Params, RedirectUri, ScopeSet};
+use crate::protocol::Context;
+use crate::protocol::id_token;
+use crate::protocol::scope_policy::ScopePolicy;
+
+const MAX_NONCE_LEN: usize = 512;
+const MAX_LOGIN_HINT_LEN: usize = 256;
+
+/// `repeated` names a parameter the request carried more than once: a page
+/// if it is the client or redirect URI, else `invalid_request` (§4.1.2.1).
+pub async fn validate(
+    ctx: &Context,
+    params: &Params,
+    repeated: Option<&str>,
+) -> Result<AuthorizationRequest, Rejection> {
+    if let Some(name @ ("client_id" | "redirect_uri")) = repeated {
+        return Err(Rejection::show_user("Invalid request", format!("The {name} parameter is repeated.")));
+    }
+    let client = client(ctx, params).await?;
+    let target = ResponseTarget {
+        redirect_uri: redirect_uri(&client, params)?,
+        state: params.get("state").map(str::to_owned),
+    };
+    let fail = |code: Code, description: &str| AuthorizeError::new(&target, code, description);
+    if repeated.is_some() {
+        // The name is not echoed: error_description is limited to printable
+        // ASCII without quotes (RFC 6749 §4.1.2.1).
+        return Err(fail(Code::InvalidRequest, "a parameter is repeated").into());
+    }
+    // OpenID Connect Core §6: request objects are not supported.
+    if params.get("request").is_some() {
+        return Err(fail(Code::RequestNotSupported, "request objects are not supported").into());
+    }
+    if params.get("request_uri").is_some() {
+        return Err(fail(Code::RequestUriNotSupported, "request_uri is not supported").into());
+    }
+    match params.get("response_type") {
+        None => return Err(fail(Code::InvalidRequest, "response_type is required").into()),
+        Some("code") => {}
+        Some(_) => {
+            return Err(fail(Code::UnsupportedResponseType, "only response_type=code is supported").into());
+        }
+    }
+    let Some(policy) = ScopePolicy::for_user(&client) else {
+        return Err(
+            fail(Code::UnauthorizedClient, "this client may not use the authorization code grant").into()
+        );
+    };
+    if params.get("response_mode").is_some_and(|mode| mode != "query") {
+        return Err(fail(Code::InvalidRequest, "only response_mode=query is supported").into());
+    }
+    let scope = scope(&policy, params.get("scope")).map_err(|d| fail(Code::InvalidScope, d))?;
+    let code_challenge = pkce(&client, params).map_err(|d| fail(Code::InvalidRequest, d))?;
+    let prompt = prompt(params.get("prompt")).map_err(|d| fail(Code::InvalidRequest, d))?;
+    let max_age = match params.get("max_age") {
+        None => None,
+        Some(value) => Some(
+            value
+                .parse::<u32>()
+                .map_err(|_| fail(Code::InvalidRequest, "max_age must be a number of seconds"))?
+                as i64,
+        ),
+    };
+    let nonce = params.get("nonce").map(str::to_owned);
+    if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_LEN) {
+        return Err(fail(Code::InvalidRequest, "nonce is too long").into());
+    }
+    let login_hint = params.get("login_hint").map(str::to_owned).filter(|h| h.len() <= MAX_LOGIN_HINT_LEN);
+    let expected_subject = match params.get("id_token_hint") {
+        None => None,
+        Some(hint) => Some(
+            id_token::verify_hint(ctx, hint)
+                .await
+                .ok_or_else(|| fail(Code::InvalidRequest, "id_token_hint is not an ID token issued here"))?
+                .sub,
+        ),
+    };
+    Ok(AuthorizationRequest {
+        client_id: client.id,
+        redirect_uri: target.redirect_uri.clone(),
+        redirect_uri_named: params.get("redirect_uri").is_some(),
+        scope,
+        state: target.state.clone(),
+        nonce,
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint,
+        expected_subject,
+    })
+}
+
+async fn client(ctx: &Context, params: &Params) -> Result<Client, Rejection> {
+    let unknown = || {
+        Rejection::show_user("Unknown application", "The application that sent you here is not registered.")
+    };
+    let id = params.get("client_id").ok_or_else(|| {
+        Rejection::show_user(
+            "Incomplete request",
+            "The application that sent you here did not identify itself.",
+        )
+    })?;
+    let id = ClientId::parse(id).map_err(|_| unknown())?;
+    ctx.clients.get(&id).await?.map(|client| (*client).clone()).ok_or_else(unknown)
+}
+
+/// RFC 6749 §3.1.2.3, RFC 9700 §2.1: exact string match against a
+/// registered URI. It may be omitted only by a client with exactly one,
+/// and not in an OpenID Connect request (Core §3.1.2.1 requires it).
+fn redirect_uri(client: &Client, params: &Params) -> Result<RedirectUri, Rejection> {
+    let registered = &client.metadata.redirect_uris;
+    match params.get("redirect_uri") {
+        Some(given) => registered
+            .iter()
+            .find(|uri| uri.matches(given))
+            .and_then(|_| RedirectUri::parse(given).ok())
+            .ok_or_else(|| {
+                Rejection::show_user(
+                    "Invalid redirect",
+                    "The application asked to send you to an address it has not registered.",
+                )
+            }),
+        None => {
+            let oidc = params.get("scope").is_some_and(|s| s.split(' ').any(|t| t == "openid"));
+            match registered.as_slice() {
+                [only] if !oidc => Ok(only.clone()),
+                _ => Err(Rejection::show_user(
+                    "Incomplete request",
+                    "The application did not say where to return.",
+                )),
+            }
+        }
+    }
+}
+
+/// RFC 6749 §3.3: the requested scope, or the registered one if omitted;
+/// OpenID Connect needs one.
+fn scope(policy: &ScopePolicy<'_>, requested: Option<&str>) -> Result<ScopeSet, &'static str> {
+    let requested = requested.map(ScopeSet::parse).transpose()?;
+    let scope =
+        policy.grant(requested).map_err(|_| "this client may not ask for one of the requested scopes")?;
+    if scope.is_empty() {
+        return Err("scope is required");
+    }
+    Ok(scope)
+}
+
+/// RFC 7636 §4.3 and RFC 9700 §2.1.1: only S256 (a missing method means
+/// `plain`, which is refused); public clients must use it.
+fn pkce(client: &Client, params: &Params) -> Result<Option<CodeChallenge>, &'static str> {
+    let Some(challenge) = params.get("code_challenge") else {
+        if params.get("code_challenge_method").is_some() {
+            return Err("code_challenge_method without code_challenge");
+        }
+        if !client.is_confidential() {
+            return Err("public clients must use PKCE (code_challenge with code_challenge_method=S256)");
+        }
+        return Ok(None);
+    };
+    if params.get("code_challenge_method") != Some("S256") {
+        return Err("code_challenge_method must be S256; plain is not supported");
+    }
+    CodeChallenge::parse(challenge).map(Some)
+}
+
+fn prompt(value: Option<&str>) -> Result<Prompt, &'static str> {
+    let mut prompt = Prompt::default();
+    for token in value.unwrap_or_default().split(' ').filter(|t| !t.is_empty()) {
+        match token {
+            "none" => prompt.none = true,
+            "login" => prompt.login = true,
+            "consent" => prompt.consent = true,
+            // One account per session: choosing one needs no page of its own.
+            "select_account" => {}
+            _ => return Err("prompt has an unsupported value"),
+        }
+    }
+    // OpenID Connect Core §3.1.2.1: none with any other value is an error.
+    if prompt.none && (prompt.login || prompt.consent) {
+        return Err("prompt=none cannot be combined with other values");
+    }
+    Ok(prompt)
+}

@@ -1,0 +1,15 @@
+//! `client_secret_post` (RFC 6749 §2.3.1): `client_id` and `client_secret`
+//! as parameters of the form body.
+
+use super::{Credentials, secret_matches};
+use crate::domain::Client;
+
+pub(super) fn verify(client: &Client, credentials: &Credentials) -> Result<(), &'static str> {
+    match credentials {
+        Credentials::Post { secret, .. } if secret_matches(client, secret) => Ok(()),
+        Credentials::Post { .. } => Err("client authentication failed"),
+        _ => {
+            Err("this client authenticates with client_id and client_secret in the body (client_secret_post)")
+        }
+    }
+}

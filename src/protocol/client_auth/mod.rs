@@ -1,0 +1,110 @@
+//! Client authentication at the token, introspection and revocation
+//! endpoints (RFC 6749 §2.3). The method is the one the client *registered*
+//! (`token_endpoint_auth_method`, RFC 7591 §2): a client registered for
+//! `client_secret_basic` that sends its secret in the body is refused, and
+//! the reverse. One module per method; a new method is a new module and a
+//! new arm in [`authenticate`].
+
+mod client_secret_basic;
+mod client_secret_post;
+mod none;
+
+use std::sync::Arc;
+
+use crate::domain::secret::Secret;
+use crate::domain::{Client, ClientId, Params, ProtocolError, TokenEndpointAuthMethod};
+use crate::protocol::Context;
+
+/// The methods a client may register, in the order discovery lists them.
+pub const METHODS: [TokenEndpointAuthMethod; 3] = [
+    TokenEndpointAuthMethod::ClientSecretBasic,
+    TokenEndpointAuthMethod::ClientSecretPost,
+    TokenEndpointAuthMethod::None,
+];
+
+/// RFC 6749 §5.2: a failed Basic authentication answers 401 with a challenge.
+const BASIC_CHALLENGE: &str = "Basic realm=\"castellan\", charset=\"UTF-8\"";
+
+/// How the caller presented itself. Exactly one method per request (§2.3).
+#[derive(Debug)]
+pub enum Credentials {
+    /// `client_secret_basic`: HTTP Basic (§2.3.1).
+    Basic { id: String, secret: Secret },
+    /// `client_secret_post`: `client_id` and `client_secret` in the body (§2.3.1).
+    Post { id: String, secret: Secret },
+    /// `none`: a public client names itself with `client_id` (§2.1, §3.2.1).
+    ClientId(String),
+}
+
+impl Credentials {
+    /// The credentials of a request with the `Authorization` header
+    /// `authorization` (if any) and the form body `params`.
+    pub fn from_request(authorization: Option<&str>, params: &Params) -> Result<Self, ProtocolError> {
+        let form_id = params.get("client_id");
+        let form_secret = params.get("client_secret");
+        if let Some(value) = authorization {
+            let (id, secret) = client_secret_basic::parse_header(value).ok_or_else(|| {
+                failed(true, "the Authorization header is not valid HTTP Basic client authentication")
+            })?;
+            if form_secret.is_some() {
+                return Err(ProtocolError::invalid_request(
+                    "use one client authentication method per request, not both Basic and client_secret (RFC 6749 §2.3)",
+                ));
+            }
+            if form_id.is_some_and(|form_id| form_id != id) {
+                return Err(ProtocolError::invalid_request("client_id does not match the Basic credentials"));
+            }
+            return Ok(Self::Basic { id, secret });
+        }
+        match (form_id, form_secret) {
+            (Some(id), Some(secret)) => Ok(Self::Post { id: id.to_owned(), secret: Secret::new(secret) }),
+            (Some(id), None) => Ok(Self::ClientId(id.to_owned())),
+            (None, Some(_)) => {
+                Err(ProtocolError::invalid_request("client_secret was sent without client_id"))
+            }
+            (None, None) => Err(failed(true, "client authentication is required")),
+        }
+    }
+
+    fn client_id(&self) -> &str {
+        match self {
+            Self::Basic { id, .. } | Self::Post { id, .. } | Self::ClientId(id) => id,
+        }
+    }
+
+    fn is_basic(&self) -> bool {
+        matches!(self, Self::Basic { .. })
+    }
+}
+
+/// `invalid_client`, with the Basic challenge when the caller tried Basic
+/// or sent nothing (RFC 6749 §5.2).
+fn failed(basic: bool, description: &'static str) -> ProtocolError {
+    let error = ProtocolError::invalid_client(description);
+    if basic { error.with_challenge(BASIC_CHALLENGE.to_owned()) } else { error }
+}
+
+/// Authenticates the calling client by the method it registered.
+pub async fn authenticate(ctx: &Context, credentials: &Credentials) -> Result<Arc<Client>, ProtocolError> {
+    let basic = credentials.is_basic();
+    let client = match ClientId::parse(credentials.client_id()) {
+        Ok(client_id) => ctx.clients.get(&client_id).await?,
+        Err(_) => None,
+    };
+    let Some(client) = client else {
+        return Err(failed(basic, "client authentication failed"));
+    };
+    let verified = match client.metadata.token_endpoint_auth_method {
+        TokenEndpointAuthMethod::ClientSecretBasic => client_secret_basic::verify(&client, credentials),
+        TokenEndpointAuthMethod::ClientSecretPost => client_secret_post::verify(&client, credentials),
+        TokenEndpointAuthMethod::None => none::verify(&client, credentials),
+    };
+    verified.map_err(|description| failed(basic, description))?;
+    Ok(client)
+}
+
+/// The secret check both secret methods share: constant time, against the
+/// stored hash only.
+fn secret_matches(client: &Client, secret: &Secret) -> bool {
+    client.secret_hash.as_ref().is_some_and(|hash| hash.matches(secret))
+}

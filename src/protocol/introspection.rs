@@ -1,0 +1,76 @@
+//! Token introspection (RFC 7662). A token is `active` only if its
+//! signature, type, issuer, expiry, revocation state and client are all
+//! still good, and only with the scopes its client may still have; anything
+//! else, garbage included, is `{"active": false}` (§2.2).
+
+use serde_json::{Value, json};
+
+use crate::domain::ProtocolError;
+use crate::protocol::Context;
+use crate::protocol::access_token::{self, AccessTokenClaims};
+use crate::protocol::scope_policy::ScopePolicy;
+use crate::protocol::token::refresh_token;
+
+/// The §2.2 answer for `token`.
+pub async fn introspect(ctx: &Context, token: &str) -> Result<Value, ProtocolError> {
+    // `token_type_hint` is only a hint (§2.1): an access token is checked
+    // without a database read, so it is always tried first.
+    if let Some(claims) = access_token::validate(ctx, token).await? {
+        return Ok(active(&claims));
+    }
+    Ok(refresh(ctx, token).await?.unwrap_or_else(|| json!({"active": false})))
+}
+
+/// A refresh token in good standing, described as §2.2 asks, with the scope
+/// a refresh would grant now.
+async fn refresh(ctx: &Context, token: &str) -> Result<Option<Value>, ProtocolError> {
+    if !refresh_token::looks_like_refresh_token(token) {
+        return Ok(None);
+    }
+    let hash = refresh_token::token_hash(token);
+    let Some((record, family)) = ctx.storage.grants.get_refresh_token(&hash).await? else {
+        return Ok(None);
+    };
+    if !refresh_token::is_live(&record, &family, ctx.clock.now()) {
+        return Ok(None);
+    }
+    let Some(client) = ctx.clients.get(&family.client_id).await? else { return Ok(None) };
+    let Some(policy) = ScopePolicy::for_user(&client) else { return Ok(None) };
+    let scope = policy.narrow(&family.scope);
+    if scope.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "scope": scope.to_string(),
+        "client_id": family.client_id.as_str(),
+        "sub": family.user_id.as_str(),
+        "iss": ctx.settings.issuer.as_str(),
+        "exp": record.idle_expires_at.min(family.expires_at),
+        "iat": record.issued_at,
+        "auth_time": family.auth_time,
+    })))
+}
+
+fn active(claims: &AccessTokenClaims) -> Value {
+    let mut body = json!({
+        "active": true,
+        "scope": claims.scope,
+        "client_id": claims.client_id,
+        "sub": claims.sub,
+        "aud": claims.aud,
+        "iss": claims.iss,
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "jti": claims.jti,
+        "token_type": "Bearer",
+    });
+    if let Some(roles) = &claims.roles {
+        body["roles"] = json!(roles);
+    }
+    if let Some(auth_time) = claims.auth_time {
+        body["auth_time"] = json!(auth_time);
+    }
+    body
+}

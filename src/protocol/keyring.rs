@@ -1,0 +1,194 @@
+//! Signing keys. Generated on first start and kept in the database, so every
+//! instance signs with the same keys; each instance holds them parsed in a
+//! `Keyring` that it refreshes periodically (and at once when it meets a
+//! token signed by a key it does not know yet, e.g. right after a rotation).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use super::MAX_ACCESS_TOKEN_TTL_SECS;
+use crate::domain::{Clock, KeyAlgorithm, KeyEncryptionKey, KeyError, KeyMaterial};
+use crate::storage::{KeyStore, StorageError, StoredKey};
+
+/// How often each instance re-reads the signing keys (to pick up a rotation).
+pub const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyringError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// The keys one instance knows: the active key of each algorithm, and every
+/// published key by `kid` for verification.
+#[derive(Default)]
+struct KeySet {
+    active: HashMap<KeyAlgorithm, Arc<KeyMaterial>>,
+    by_kid: HashMap<String, Arc<KeyMaterial>>,
+    /// The JWKS document, serialized once per refresh.
+    jwks: Arc<str>,
+}
+
+/// How often an unknown `kid` may trigger a reload, so a flood of forged
+/// tokens cannot turn into a flood of database reads.
+const UNKNOWN_KID_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
+
+pub struct Keyring {
+    store: Arc<dyn KeyStore>,
+    encryption_key: Option<KeyEncryptionKey>,
+    clock: Clock,
+    keys: RwLock<Arc<KeySet>>,
+    /// When an unknown `kid` last caused a reload; periodic reloads do not
+    /// count, so a key rotated in elsewhere is picked up at its first token.
+    last_unknown_kid_reload: Mutex<Option<Instant>>,
+}
+
+impl Keyring {
+    /// Makes sure each algorithm has an active key, then loads them all.
+    pub async fn load(
+        store: Arc<dyn KeyStore>,
+        encryption_key: Option<KeyEncryptionKey>,
+        clock: Clock,
+    ) -> Result<Self, KeyringError> {
+        let keyring = Self {
+            store,
+            encryption_key,
+            clock,
+            keys: RwLock::new(Arc::default()),
+            last_unknown_kid_reload: Mutex::new(None),
+        };
+        let published = keyring.store.published_keys(keyring.clock.now()).await?;
+        for algorithm in KeyAlgorithm::ALL {
+            let has_active = published.iter().any(|k| k.alg == algorithm.name() && k.retired_at.is_none());
+            if !has_active {
+                let key = keyring.new_stored_key(algorithm)?;
+                if keyring.store.insert_key_if_none_active(&key).await? {
+                    tracing::info!(kid = %key.kid, alg = algorithm.name(), "generated signing key");
+                }
+            }
+        }
+        keyring.reload().await?;
+        Ok(keyring)
+    }
+
+    fn new_stored_key(&self, algorithm: KeyAlgorithm) -> Result<StoredKey, KeyError> {
+        let der = algorithm.generate()?;
+        let kid = KeyMaterial::from_pkcs8(algorithm, &der)?.kid;
+        let (private_key, encrypted) = match &self.encryption_key {
+            Some(kek) => (kek.seal(&kid, &der)?, true),
+            None => (der, false),
+        };
+        Ok(StoredKey {
+            kid,
+            alg: algorithm.name().to_owned(),
+            private_key,
+            encrypted,
+            created_at: self.clock.now(),
+            retired_at: None,
+            publish_until: None,
+        })
+    }
+
+    /// Re-reads the published keys; keys already parsed are reused.
+    pub async fn reload(&self) -> Result<(), KeyringError> {
+        let stored = self.store.published_keys(self.clock.now()).await?;
+        let previous = self.snapshot();
+        let mut next = KeySet::default();
+        let mut jwks = Vec::with_capacity(stored.len());
+        for row in &stored {
+            let material = match previous.by_kid.get(&row.kid) {
+                Some(known) => known.clone(),
+                None => match self.parse(row) {
+                    Ok(material) => Arc::new(material),
+                    // A retired key we cannot read must not stop the others
+                    // from loading; an active one we cannot sign with is fatal.
+                    Err(error) if row.retired_at.is_some() => {
+                        tracing::warn!(kid = %row.kid, %error, "skipping an unreadable retired signing key");
+                        continue;
+                    }
+                    Err(error) => return Err(error.into()),
+                },
+            };
+            if row.retired_at.is_none() {
+                next.active.insert(material.algorithm, material.clone());
+            }
+            jwks.push(material.jwk.clone());
+            next.by_kid.insert(row.kid.clone(), material);
+        }
+        next.jwks = serde_json::json!({ "keys": jwks }).to_string().into();
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        Ok(())
+    }
+
+    fn parse(&self, row: &StoredKey) -> Result<KeyMaterial, KeyError> {
+        let algorithm = KeyAlgorithm::parse(&row.alg)?;
+        let der = match (row.encrypted, &self.encryption_key) {
+            (false, _) => row.private_key.clone(),
+            (true, Some(kek)) => kek.open(&row.kid, &row.private_key)?,
+            (true, None) => return Err(KeyError::EncryptionKeyMissing(row.kid.clone())),
+        };
+        let material = KeyMaterial::from_pkcs8(algorithm, &der)?;
+        if material.kid != row.kid {
+            return Err(KeyError::Unreadable(row.kid.clone()));
+        }
+        Ok(material)
+    }
+
+    fn snapshot(&self) -> Arc<KeySet> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The key new tokens of `algorithm` are signed with.
+    pub fn signing_key(&self, algorithm: KeyAlgorithm) -> Option<Arc<KeyMaterial>> {
+        self.snapshot().active.get(&algorithm).cloned()
+    }
+
+    /// The published key named `kid`, reloading once if it is unknown (a
+    /// key rotated in by another instance).
+    pub async fn verification_key(&self, kid: &str) -> Option<Arc<KeyMaterial>> {
+        if let Some(key) = self.snapshot().by_kid.get(kid) {
+            return Some(key.clone());
+        }
+        let may_reload = {
+            let mut last = self.last_unknown_kid_reload.lock().unwrap_or_else(|e| e.into_inner());
+            let due = last.is_none_or(|at| at.elapsed() >= UNKNOWN_KID_RELOAD_INTERVAL);
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        if may_reload && let Err(error) = self.reload().await {
+            tracing::warn!(%error, "reloading signing keys failed");
+        }
+        self.snapshot().by_kid.get(kid).cloned()
+    }
+
+    /// The JWKS document (RFC 7517 §5): public keys only.
+    pub fn jwks(&self) -> Arc<str> {
+        self.snapshot().jwks.clone()
+    }
+
+    /// Makes a new key of `algorithm` active. The key it replaces stays
+    /// published until every token it signed has expired: past the longest
+    /// allowed token lifetime, not this process's, since `keys rotate` may
+    /// run with other settings than the servers.
+    pub async fn rotate(&self, algorithm: KeyAlgorithm) -> Result<String, KeyringError> {
+        let key = self.new_stored_key(algorithm)?;
+        let margin = KEY_REFRESH_INTERVAL.as_secs() + 60;
+        let publish_until = self.clock.now() + (MAX_ACCESS_TOKEN_TTL_SECS + margin) as i64;
+        self.store.rotate_key(&key, publish_until).await?;
+        self.reload().await?;
+        Ok(key.kid)
+    }
+
+    /// Removes retired keys whose publication period is over.
+    pub async fn prune(&self) -> Result<(), KeyringError> {
+        if self.store.prune_keys(self.clock.now()).await? > 0 {
+            self.reload().await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,70 @@
+//! What the RFCs say happens: plain async functions over the storage traits
+//! and the per-instance caches, with no HTTP and no browser sessions. Each
+//! grant, endpoint and client authentication method is a module of its own.
+
+pub mod access_token;
+pub mod authorize;
+pub mod bearer;
+pub mod client_auth;
+pub mod clients;
+pub mod id_token;
+pub mod introspection;
+pub mod keyring;
+pub mod password;
+pub mod revocation;
+pub mod revocation_list;
+pub mod scope_policy;
+pub mod throttle;
+pub mod token;
+pub mod userinfo;
+pub mod verified_tokens;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::domain::{Clock, ErrorCode, Issuer, ProtocolError};
+use crate::storage::{Storage, StorageError};
+use clients::ClientRegistry;
+use keyring::Keyring;
+use revocation_list::RevocationList;
+use verified_tokens::VerifiedTokens;
+
+/// The longest access-token lifetime that may be configured.
+pub const MAX_ACCESS_TOKEN_TTL_SECS: u64 = 86_400;
+
+/// The issuer and the lifetimes of what it issues.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub issuer: Issuer,
+    pub access_token_ttl: Duration,
+    /// A refresh token family lives at most this long from the authorization...
+    pub refresh_token_ttl: Duration,
+    /// ...and a refresh token not used for this long expires.
+    pub refresh_token_idle_ttl: Duration,
+}
+
+/// What every protocol function reads: settings, storage, the per-instance
+/// caches and the clock. Cheap to clone.
+#[derive(Clone)]
+pub struct Context {
+    pub settings: Arc<Settings>,
+    pub storage: Storage,
+    pub clients: Arc<ClientRegistry>,
+    pub keys: Arc<Keyring>,
+    pub revocations: Arc<RevocationList>,
+    pub verified_tokens: Arc<VerifiedTokens>,
+    pub clock: Clock,
+}
+
+impl From<StorageError> for ProtocolError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Unavailable(_) => {
+                tracing::warn!(error = %error, "database unavailable");
+                Self::new(ErrorCode::TemporarilyUnavailable, "the database is unavailable, try again")
+            }
+            StorageError::Conflict(what) => Self::new(ErrorCode::Conflict, what),
+            other => Self::internal(&other),
+        }
+    }
+}

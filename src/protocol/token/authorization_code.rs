@@ -1,0 +1,155 @@
+//! The `authorization_code` grant (RFC 6749 §4.1.3, OpenID Connect Core
+//! §3.1.3): a code is redeemed once, by the client it was issued to, with
+//! the same redirect URI and the PKCE verifier (RFC 7636 §4.6).
+
+use super::TokenResponse;
+use super::refresh_token;
+use crate::domain::Params;
+use crate::domain::secret::{SecretHash, random_token};
+use crate::domain::{Client, CodeChallenge, CodeVerifier, GrantType, RedirectUri};
+use crate::domain::{ErrorCode, ProtocolError};
+use crate::protocol::Context;
+use crate::protocol::access_token::{self, IssueSpec};
+use crate::protocol::id_token::{self, IdTokenGrant};
+use crate::storage::{AuthorizationCodeRecord, CodeRedemption, TokenFamily};
+
+fn invalid_grant(description: &'static str) -> ProtocolError {
+    ProtocolError::new(ErrorCode::InvalidGrant, description)
+}
+
+/// RFC 6749 §4.1.3 parameters.
+pub struct Request {
+    pub code: String,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<CodeVerifier>,
+}
+
+impl Request {
+    pub fn parse(params: &Params) -> Result<Self, ProtocolError> {
+        Ok(Self {
+            code: params.require("code")?.to_owned(),
+            redirect_uri: params.get("redirect_uri").map(str::to_owned),
+            // §4.6: a malformed verifier matches no challenge.
+            code_verifier: match params.get("code_verifier") {
+                Some(value) => Some(
+                    CodeVerifier::parse(value)
+                        .map_err(|_| invalid_grant("code_verifier does not match the code_challenge"))?,
+                ),
+                None => None,
+            },
+        })
+    }
+}
+
+pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<TokenResponse, ProtocolError> {
+    if !client.metadata.allows_grant(GrantType::AuthorizationCode) {
+        return Err(ProtocolError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the authorization_code grant",
+        ));
+    }
+    let code_hash = SecretHash::of_bytes(request.code.as_bytes()).as_bytes().to_vec();
+    let now = ctx.clock.now();
+    let record = ctx.storage.grants.get_code(&code_hash).await?;
+    let record = record.ok_or_else(|| invalid_grant("the code is invalid or has expired"))?;
+    // Another client's code is refused without touching it: it may still
+    // be redeemed by its own client.
+    if record.client_id != client.id {
+        return Err(invalid_grant("the code was issued to another client"));
+    }
+    if record.redeemed {
+        return Err(replayed(ctx, &code_hash).await);
+    }
+    if record.expires_at <= now {
+        return Err(invalid_grant("the code is invalid or has expired"));
+    }
+    if !redirect_uri_matches(record.redirect_uri.as_ref(), client, request.redirect_uri.as_deref()) {
+        return Err(invalid_grant("redirect_uri does not match the authorization request"));
+    }
+    verify_pkce(record.code_challenge.as_ref(), request.code_verifier.as_ref())?;
+    redeem(ctx, client, &record, &code_hash, now).await
+}
+
+async fn redeem(
+    ctx: &Context,
+    client: &Client,
+    record: &AuthorizationCodeRecord,
+    code_hash: &[u8],
+    now: i64,
+) -> Result<TokenResponse, ProtocolError> {
+    let user = ctx.storage.users.get_user(&record.user_id).await?;
+    let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
+    let issued =
+        access_token::issue(ctx, IssueSpec::for_user(&client.id, &user, &record.scope, record.auth_time))?;
+    let family = record.scope.contains("offline_access").then(|| TokenFamily {
+        family_id: random_token(16),
+        client_id: client.id.clone(),
+        user_id: user.id.clone(),
+        scope: record.scope.clone(),
+        auth_time: record.auth_time,
+        created_at: now,
+        expires_at: now + ctx.settings.refresh_token_ttl.as_secs() as i64,
+        revoked: false,
+    });
+    let redemption = CodeRedemption {
+        access_jti: issued.claims.jti.clone(),
+        access_expires_at: issued.claims.exp,
+        family: family.clone(),
+    };
+    // Exactly one of several concurrent redemptions gets past this point.
+    if !ctx.storage.grants.redeem_code(code_hash, now, &redemption).await? {
+        return Err(replayed(ctx, code_hash).await);
+    }
+    let id_token = id_token::issue_if_openid(
+        ctx,
+        &IdTokenGrant {
+            client,
+            user: &user,
+            scope: &record.scope,
+            auth_time: record.auth_time,
+            nonce: record.nonce.as_deref(),
+            access_token: &issued.token,
+        },
+    )?;
+    let refresh_token = match &family {
+        Some(family) => Some(refresh_token::issue(ctx, family, &issued, now).await?),
+        None => None,
+    };
+    Ok(TokenResponse { refresh_token, id_token, ..TokenResponse::bearer(issued) })
+}
+
+/// RFC 6749 §4.1.2: a code used twice is an attack (or a bug); the tokens
+/// issued for it are revoked.
+async fn replayed(ctx: &Context, code_hash: &[u8]) -> ProtocolError {
+    match ctx.revoker().code_grant(code_hash).await {
+        Ok(revoked) => tracing::warn!(revoked, "authorization code replayed; its tokens are revoked"),
+        Err(error) => tracing::error!(%error, "revoking the tokens of a replayed code failed"),
+    }
+    invalid_grant("the code has already been used")
+}
+
+/// §4.1.3: the redirect URI must be identical to the authorization
+/// request's, if that named one; if not (the client's only registered URI
+/// was used), it may be omitted or be that registered URI.
+fn redirect_uri_matches(named: Option<&RedirectUri>, client: &Client, given: Option<&str>) -> bool {
+    match (named, given) {
+        (Some(named), given) => given == Some(named.as_str()),
+        (None, None) => true,
+        (None, Some(given)) => client.metadata.redirect_uris.iter().any(|uri| uri.as_str() == given),
+    }
+}
+
+/// RFC 7636 §4.6. A verifier without a challenge is refused too: RFC 9700
+/// §2.1.1 (PKCE downgrade).
+fn verify_pkce(
+    challenge: Option<&CodeChallenge>,
+    verifier: Option<&CodeVerifier>,
+) -> Result<(), ProtocolError> {
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(invalid_grant("code_verifier was sent but the request had no code_challenge")),
+        (Some(_), None) => Err(invalid_grant("code_verifier is required")),
+        (Some(challenge), Some(verifier)) if challenge.is_met_by(verifier) => Ok(()),
+        (Some(_), Some(_)) => Err(invalid_grant("code_verifier does not match the code_challenge")),
+    }
+}

@@ -1,0 +1,33 @@
+//! The `client_credentials` grant (RFC 6749 §4.4): a confidential client gets
+//! a token for itself. Nothing is written to the database.
+
+use super::TokenResponse;
+use crate::domain::{Client, ErrorCode, Params, ProtocolError, ScopeSet};
+use crate::protocol::Context;
+use crate::protocol::access_token::{self, IssueSpec};
+use crate::protocol::scope_policy::ScopePolicy;
+
+/// RFC 6749 §4.4.2 parameters.
+pub struct Request {
+    pub scope: Option<ScopeSet>,
+}
+
+impl Request {
+    pub fn parse(params: &Params) -> Result<Self, ProtocolError> {
+        let scope = params.get("scope").map(ScopeSet::parse).transpose();
+        Ok(Self { scope: scope.map_err(ProtocolError::invalid_scope)? })
+    }
+}
+
+pub fn grant(ctx: &Context, client: &Client, request: Request) -> Result<TokenResponse, ProtocolError> {
+    // RFC 6749 §4.4: only confidential clients may use this grant.
+    let policy = ScopePolicy::for_client(client).filter(|_| client.is_confidential()).ok_or_else(|| {
+        ProtocolError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the client_credentials grant",
+        )
+    })?;
+    let scope = policy.grant(request.scope).map_err(ProtocolError::invalid_scope)?;
+    let issued = access_token::issue(ctx, IssueSpec::for_client(&client.id, &scope))?;
+    Ok(TokenResponse::bearer(issued))
+}

@@ -1,0 +1,79 @@
+//! The token endpoint (RFC 6749 §3.2): a [`TokenRequest`] parsed from the
+//! form, dispatched to its grant's module. A new grant is a new variant, a
+//! new module, and a new entry in [`GRANT_TYPES`].
+
+pub mod authorization_code;
+pub mod client_credentials;
+pub mod refresh_token;
+
+use serde::Serialize;
+
+use crate::domain::{Client, ErrorCode, GrantType, Params, ProtocolError};
+use crate::protocol::Context;
+use crate::protocol::access_token::IssuedToken;
+
+/// The grants the token endpoint dispatches on, as discovery lists them.
+pub const GRANT_TYPES: [GrantType; 3] =
+    [GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials];
+
+/// A token request, each variant with exactly its grant's parameters.
+pub enum TokenRequest {
+    AuthorizationCode(authorization_code::Request),
+    RefreshToken(refresh_token::Request),
+    ClientCredentials(client_credentials::Request),
+}
+
+impl TryFrom<&Params> for TokenRequest {
+    type Error = ProtocolError;
+
+    fn try_from(params: &Params) -> Result<Self, ProtocolError> {
+        match params.require("grant_type")? {
+            "authorization_code" => authorization_code::Request::parse(params).map(Self::AuthorizationCode),
+            "refresh_token" => refresh_token::Request::parse(params).map(Self::RefreshToken),
+            "client_credentials" => client_credentials::Request::parse(params).map(Self::ClientCredentials),
+            other => Err(ProtocolError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("grant_type {other:?} is not supported"),
+            )),
+        }
+    }
+}
+
+/// RFC 6749 §5.1 successful response.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+impl TokenResponse {
+    pub fn bearer(issued: IssuedToken) -> Self {
+        Self {
+            access_token: issued.token,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+            scope: issued.claims.scope,
+            refresh_token: None,
+            id_token: None,
+        }
+    }
+}
+
+/// Runs `request` for the authenticated `client`.
+pub async fn exchange(
+    ctx: &Context,
+    client: &Client,
+    request: TokenRequest,
+) -> Result<TokenResponse, ProtocolError> {
+    match request {
+        TokenRequest::AuthorizationCode(request) => authorization_code::grant(ctx, client, request).await,
+        TokenRequest::RefreshToken(request) => refresh_token::grant(ctx, client, request).await,
+        TokenRequest::ClientCredentials(request) => client_credentials::grant(ctx, client, request),
+    }
+}

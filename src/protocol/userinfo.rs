@@ -1,0 +1,23 @@
+//! The userinfo endpoint (OpenID Connect Core §5.3): the claims of the user
+//! an access token is about, released by scope (§5.4).
+
+use serde_json::{Value, json};
+
+use crate::domain::{ProtocolError, ScopeSet, Subject};
+use crate::protocol::Context;
+use crate::protocol::access_token;
+use crate::protocol::bearer;
+use crate::protocol::id_token::UserClaims;
+
+pub async fn userinfo(ctx: &Context, token: &str) -> Result<Value, ProtocolError> {
+    let claims = access_token::validate(ctx, token).await?.ok_or_else(bearer::invalid_token)?;
+    let scope = ScopeSet::parse(&claims.scope).map_err(|_| bearer::invalid_token())?;
+    let Some(Subject::User(user_id)) = claims.subject().filter(|_| scope.contains("openid")) else {
+        return Err(bearer::insufficient_scope("openid"));
+    };
+    let user = ctx.storage.users.get_user(&user_id).await?.ok_or_else(bearer::invalid_token)?;
+    let mut body = serde_json::to_value(UserClaims::for_scope(&user, &scope))
+        .map_err(|e| ProtocolError::internal(&e))?;
+    body["sub"] = json!(user.id.as_str());
+    Ok(body)
+}

@@ -1,0 +1,168 @@
+//! User management by admins: create, list, show and delete users, and see or
+//! withdraw what they consented to. A password goes in once and is stored as
+//! an argon2id hash; neither ever comes back out.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::Serialize;
+
+use crate::domain::ProtocolError;
+use crate::domain::user::NewUserRequest;
+use crate::domain::{ClientId, User, UserId};
+use crate::protocol::password;
+use crate::storage::Consent;
+use crate::web::AppState;
+use crate::web::json_body::JsonBody;
+
+/// A user as the admin API shows it: never the password or its hash.
+/// Absent `email` and `name` are left out, as absent client metadata is.
+#[derive(Serialize)]
+pub struct UserView {
+    id: String,
+    username: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    email_verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    roles: Vec<String>,
+    created_at: i64,
+}
+
+impl UserView {
+    fn of(user: &User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            username: user.username.as_str().to_owned(),
+            email: user.email.clone(),
+            email_verified: user.email_verified,
+            name: user.name.clone(),
+            roles: user.roles.clone(),
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// A consent as the admin API shows it; `scope` is space-separated.
+#[derive(Serialize)]
+pub struct ConsentView {
+    client_id: String,
+    scope: String,
+    granted_at: i64,
+}
+
+impl ConsentView {
+    fn of(consent: &Consent) -> Self {
+        Self {
+            client_id: consent.client_id.to_string(),
+            scope: consent.scope.to_string(),
+            granted_at: consent.granted_at,
+        }
+    }
+}
+
+fn no_such_user() -> ProtocolError {
+    ProtocolError::not_found("no such user")
+}
+
+/// The `{user_id}` path segment, parsed once here; anything that is not a
+/// user id is JSON `not_found`.
+pub struct UserPath(UserId);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserPath {
+    type Rejection = ProtocolError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| no_such_user())?;
+        UserId::parse(&raw).map(Self).map_err(|_| no_such_user())
+    }
+}
+
+/// The `{user_id}/consents/{client_id}` path segments, parsed once here.
+pub struct ConsentPath(UserId, ClientId);
+
+impl<S: Send + Sync> FromRequestParts<S> for ConsentPath {
+    type Rejection = ProtocolError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let no_such_consent = || ProtocolError::not_found("no such consent");
+        let Path((user, client)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| no_such_consent())?;
+        let user = UserId::parse(&user).map_err(|_| no_such_consent())?;
+        let client = ClientId::parse(&client).map_err(|_| no_such_consent())?;
+        Ok(Self(user, client))
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    State(state): State<AppState>,
+    body: Result<JsonBody<NewUserRequest>, ProtocolError>,
+) -> Result<(StatusCode, Json<UserView>), ProtocolError> {
+    let JsonBody(request) = body?;
+    let new = request.validate()?;
+    let user = User {
+        id: UserId::generate(),
+        password_hash: password::hash(new.password).await?,
+        username: new.username,
+        email: new.email,
+        email_verified: new.email_verified,
+        name: new.name,
+        roles: new.roles,
+        created_at: state.clock.now(),
+    };
+    state.storage.users.insert_user(&user).await?;
+    tracing::info!(user_id = %user.id, "user created");
+    Ok((StatusCode::CREATED, Json(UserView::of(&user))))
+}
+
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<UserView>>, ProtocolError> {
+    let users = state.storage.users.list_users().await?;
+    Ok(Json(users.iter().map(UserView::of).collect()))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    UserPath(id): UserPath,
+) -> Result<Json<UserView>, ProtocolError> {
+    let user = state.storage.users.get_user(&id).await?.ok_or_else(no_such_user)?;
+    Ok(Json(UserView::of(&user)))
+}
+
+/// Deletes the user with their consents and grants; the access tokens still
+/// live from those stop working on this instance at once.
+pub async fn delete(
+    State(state): State<AppState>,
+    UserPath(id): UserPath,
+) -> Result<StatusCode, ProtocolError> {
+    if !state.revoker().user(&id).await? {
+        return Err(no_such_user());
+    }
+    tracing::info!(user_id = %id, "user deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn consents(
+    State(state): State<AppState>,
+    UserPath(id): UserPath,
+) -> Result<Json<Vec<ConsentView>>, ProtocolError> {
+    state.storage.users.get_user(&id).await?.ok_or_else(no_such_user)?;
+    let consents = state.storage.consents.list_consents(&id).await?;
+    Ok(Json(consents.iter().map(ConsentView::of).collect()))
+}
+
+/// Withdraws a consent: the client must ask again, and the tokens issued
+/// under it stop working.
+pub async fn revoke_consent(
+    State(state): State<AppState>,
+    ConsentPath(user, client): ConsentPath,
+) -> Result<StatusCode, ProtocolError> {
+    if !state.revoker().consent(&user, &client).await? {
+        return Err(ProtocolError::not_found("no such consent"));
+    }
+    tracing::info!(user_id = %user, client_id = %client, "consent withdrawn");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,114 @@
+//! What an authorization request needs next: a sign-in, a consent, or
+//! nothing more, in which case a code is issued (RFC 6749 §4.1.2).
+
+use axum::response::Response;
+use tower_sessions::Session;
+
+use super::response::{self, AuthorizeFailure, see_other};
+use crate::domain::{Client, ErrorCode as Code, UserId};
+use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
+use crate::storage::StorageError;
+use crate::web::browser::page_error::PageError;
+use crate::web::browser::session::{self, PendingAuthorization, SignedIn};
+use crate::web::{AppState, routes};
+
+/// Moves `pending` on: to the login page, to the consent page, or back to
+/// the client with a code. `request_id` names it if it is already stored.
+pub async fn proceed(
+    state: &AppState,
+    session: &Session,
+    request_id: Option<String>,
+    pending: PendingAuthorization,
+) -> Result<Response, AuthorizeFailure> {
+    let request = &pending.request;
+    let target = request.target();
+    let user = current_user(state, session).await?;
+    let needs_sign_in = match &user {
+        None => true,
+        Some(user) => !pending.signed_in_for_it && must_sign_in_again(state, request, user),
+    };
+    // §3.1.2.1: signed in, for this request, as someone other than the
+    // `id_token_hint` names.
+    if let (Some(user), Some(expected)) = (&user, &request.expected_subject)
+        && pending.signed_in_for_it
+        && expected != user.user_id.as_str()
+    {
+        let description = "the signed-in user is not the one id_token_hint names";
+        return Err(AuthorizeError::new(&target, Code::LoginRequired, description).into());
+    }
+    if needs_sign_in {
+        if request.prompt.none {
+            return Err(AuthorizeError::new(&target, Code::LoginRequired, "the user is not signed in").into());
+        }
+        let pending = PendingAuthorization { awaiting_consent: false, ..pending };
+        let id = session::save_pending(state, session, request_id, pending).await.map_err(PageError::from)?;
+        return Ok(see_other(&format!("{}?rid={id}", state.settings.issuer.endpoint(routes::LOGIN))));
+    }
+    let Some(user) = user else { return Err(PageError::Internal("no user after sign-in".into()).into()) };
+    let client = state.clients.get(&request.client_id).await.map_err(PageError::from)?.ok_or_else(|| {
+        PageError::bad_request(
+            "Unknown application",
+            "The application that sent you here is no longer registered.",
+        )
+    })?;
+    if needs_consent(state, &client, request, &user.user_id).await.map_err(PageError::from)? {
+        if request.prompt.none {
+            return Err(
+                AuthorizeError::new(&target, Code::ConsentRequired, "the user has not consented").into()
+            );
+        }
+        let pending = PendingAuthorization { awaiting_consent: true, ..pending };
+        let id = session::save_pending(state, session, request_id, pending).await.map_err(PageError::from)?;
+        return Ok(see_other(&format!("{}?rid={id}", state.settings.issuer.endpoint(routes::CONSENT))));
+    }
+    if let Some(id) = request_id {
+        session::remove_pending(state, session, &id).await.map_err(PageError::from)?;
+    }
+    issue_code(state, request, &user).await
+}
+
+/// The signed-in user, if the session has one whose account still exists.
+async fn current_user(state: &AppState, session: &Session) -> Result<Option<SignedIn>, PageError> {
+    let Some(user) = session::signed_in(state, session).await? else { return Ok(None) };
+    if state.storage.users.get_user(&user.user_id).await?.is_none() {
+        session::sign_out(session).await?;
+        return Ok(None);
+    }
+    Ok(Some(user))
+}
+
+/// OpenID Connect Core §3.1.2.1: `prompt=login`, an exceeded `max_age`, or
+/// an `id_token_hint` naming someone else each ask for a fresh sign-in.
+fn must_sign_in_again(state: &AppState, request: &AuthorizationRequest, user: &SignedIn) -> bool {
+    let too_old = request.max_age.is_some_and(|max_age| state.clock.now() - user.auth_time > max_age);
+    let someone_else = request.expected_subject.as_ref().is_some_and(|sub| sub != user.user_id.as_str());
+    request.prompt.login || too_old || someone_else
+}
+
+/// First-party clients are never asked about; others when the user has not
+/// yet allowed every requested scope, or `prompt=consent` asks again.
+async fn needs_consent(
+    state: &AppState,
+    client: &Client,
+    request: &AuthorizationRequest,
+    user: &UserId,
+) -> Result<bool, StorageError> {
+    if client.metadata.first_party {
+        return Ok(false);
+    }
+    if request.prompt.consent {
+        return Ok(true);
+    }
+    let consent = state.storage.consents.get_consent(user, &client.id).await?;
+    Ok(!consent.is_some_and(|c| request.scope.is_subset_of(&c.scope)))
+}
+
+/// Issues a code and sends the browser back to the client with it.
+pub async fn issue_code(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    user: &SignedIn,
+) -> Result<Response, AuthorizeFailure> {
+    let code = authorize::issue_code(state, request, &user.user_id, user.auth_time).await?;
+    Ok(response::redirect(&state.settings.issuer, &request.target(), &[("code", &code)]))
+}

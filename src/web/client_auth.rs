@@ -1,0 +1,33 @@
+//! The [`AuthenticatedClient`] extractor of the token, introspection and
+//! revocation endpoints: the strict form body, and the client authenticated
+//! by the method it registered (`protocol::client_auth`).
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+
+use super::AppState;
+use super::form::Form;
+use crate::domain::{Client, Params, ProtocolError};
+use crate::protocol::client_auth::{self, Credentials};
+
+pub struct AuthenticatedClient {
+    pub client: Arc<Client>,
+    /// The rest of the form: the endpoint's own parameters.
+    pub params: Params,
+}
+
+impl FromRequest<AppState> for AuthenticatedClient {
+    type Rejection = ProtocolError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        // A header that is not even ASCII is refused as invalid Basic.
+        let authorization =
+            request.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default().to_owned());
+        let Form(params) = Form::from_request(request, state).await?;
+        let credentials = Credentials::from_request(authorization.as_deref(), &params)?;
+        let client = client_auth::authenticate(state, &credentials).await?;
+        Ok(Self { client, params })
+    }
+}

@@ -1,0 +1,9 @@
+//! The protocol endpoints, one module each.
+
+pub mod discovery;
+pub mod health;
+pub mod introspection;
+pub mod jwks;
+pub mod revocation;
+pub mod token;
+pub mod userinfo;

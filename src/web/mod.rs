@@ -1,0 +1,82 @@
+//! How Castellan is spoken over HTTP: the routers, extractors, endpoint
+//! handlers, browser pages and sessions, and the rendering of errors. Handlers
+//! extract, call a `protocol` function, and map its answer.
+
+pub mod admin;
+pub mod bearer;
+pub mod browser;
+pub mod client_auth;
+pub mod endpoints;
+pub mod error;
+pub mod form;
+pub mod json_body;
+pub mod middleware;
+pub mod routes;
+pub mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+pub use state::{AppState, SessionSettings};
+
+use crate::domain::ProtocolError;
+use browser::{authorize, consent, login, logout, pages, session};
+use endpoints::{discovery, health, introspection, jwks, revocation, token, userinfo};
+
+pub fn router(state: AppState) -> Router {
+    let public = Router::new()
+        .route(routes::OPENID_CONFIGURATION, get(discovery::discovery))
+        .route(routes::OAUTH_AUTHORIZATION_SERVER, get(discovery::discovery))
+        .route(routes::JWKS, get(jwks::jwks))
+        .route(routes::TOKEN, post(token::token))
+        .route(routes::INTROSPECTION, post(introspection::introspect))
+        .route(routes::REVOCATION, post(revocation::revoke))
+        .route(routes::HEALTHZ, get(health::healthz))
+        .route(routes::READYZ, get(health::readyz))
+        .route(routes::USERINFO, get(userinfo::userinfo).post(userinfo::userinfo))
+        .route(routes::STYLESHEET, get(pages::stylesheet));
+    // Only the pages a browser visits carry the session cookie.
+    let browser = Router::new()
+        .route(routes::AUTHORIZATION, get(authorize::authorize_get).post(authorize::authorize_post))
+        .route(routes::LOGIN, get(login::show).post(login::submit))
+        .route(routes::CONSENT, get(consent::show).post(consent::submit))
+        .route(routes::END_SESSION, get(logout::logout_get).post(logout::logout_post))
+        .layer(session::layer(&state));
+    public
+        .merge(browser)
+        .merge(admin::router(state.clone()))
+        .route_layer(axum::middleware::from_fn(middleware::record_route))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(middleware::response_defaults))
+        .layer(axum::middleware::from_fn(middleware::log_request))
+        .layer(axum::middleware::from_fn(middleware::request_span))
+        .with_state(state)
+}
+
+/// Serves the router on `listener` until `shutdown` completes; requests in
+/// flight then finish.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // The peer address is needed for sign-in throttling.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+async fn not_found() -> ProtocolError {
+    ProtocolError::not_found("no such endpoint")
+}
+
+async fn method_not_allowed() -> Response {
+    let mut response = ProtocolError::invalid_request("this method is not allowed here").into_response();
+    *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
