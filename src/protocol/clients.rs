@@ -33,10 +33,6 @@ impl ClientRegistry {
         Self { store, ttl, entries: RwLock::new(HashMap::new()), generation: AtomicU64::new(0) }
     }
 
-    pub fn store(&self) -> &dyn ClientStore {
-        self.store.as_ref()
-    }
-
     /// The client named `id`, from memory when fresh enough.
     pub async fn get(&self, id: &ClientId) -> Result<Option<Arc<Client>>, StorageError> {
         if let Some(entry) = self.entries.read().unwrap_or_else(|e| e.into_inner()).get(id)

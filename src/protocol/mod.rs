@@ -3,6 +3,7 @@
 //! grant, endpoint and client authentication method is a module of its own.
 
 pub mod access_token;
+pub mod admin;
 pub mod authorize;
 pub mod bearer;
 pub mod client_auth;

@@ -1,5 +1,5 @@
-//! Client registration by admins: RFC 7591 metadata in, the stored metadata
-//! out. The secret is generated here, shown once, and stored as a hash.
+//! The admin API's client resources: RFC 7591 metadata in, the stored
+//! metadata out (`protocol::admin::clients` holds the rules).
 
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::client::ClientMetadataRequest;
-use crate::domain::secret::{Secret, SecretHash};
-use crate::domain::{Client, ClientId, ClientMetadata};
-use crate::domain::{ErrorCode, ProtocolError};
+use crate::domain::secret::Secret;
+use crate::domain::{Client, ClientId, ClientMetadata, ErrorCode, ProtocolError};
+use crate::protocol::admin::clients;
 use crate::web::AppState;
 use crate::web::json_body::JsonBody;
 
@@ -67,21 +67,12 @@ pub async fn create(
     State(state): State<AppState>,
     body: Result<JsonBody<ClientMetadataRequest>, ProtocolError>,
 ) -> Result<Response, ProtocolError> {
-    let metadata = metadata_from(body)?;
-    let secret = metadata.token_endpoint_auth_method.is_confidential().then(Secret::generate);
-    let client = Client {
-        id: ClientId::generate(),
-        secret_hash: secret.as_ref().map(SecretHash::of),
-        metadata,
-        issued_at: state.clock.now(),
-    };
-    state.clients.store().insert_client(&client).await?;
-    tracing::info!(client_id = %client.id, "client registered");
+    let (client, secret) = clients::register(&state, metadata_from(body)?).await?;
     Ok((StatusCode::CREATED, Json(ClientView::of(&client, secret.as_ref()))).into_response())
 }
 
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ClientView>>, ProtocolError> {
-    let clients = state.clients.store().list_clients().await?;
+    let clients = clients::list(&state).await?;
     Ok(Json(clients.iter().map(|c| ClientView::of(c, None)).collect()))
 }
 
@@ -89,45 +80,15 @@ pub async fn show(
     State(state): State<AppState>,
     ClientPath(id): ClientPath,
 ) -> Result<Json<ClientView>, ProtocolError> {
-    let client = state
-        .clients
-        .store()
-        .get_client(&id)
-        .await?
-        .ok_or_else(|| ProtocolError::not_found("no such client"))?;
-    Ok(Json(ClientView::of(&client, None)))
+    Ok(Json(ClientView::of(&clients::get(&state, &id).await?, None)))
 }
 
-/// Replaces the metadata; the secret stays. A public client cannot become
-/// confidential here, as it has no secret to keep.
 pub async fn replace(
     State(state): State<AppState>,
     ClientPath(id): ClientPath,
     body: Result<JsonBody<ClientMetadataRequest>, ProtocolError>,
 ) -> Result<Json<ClientView>, ProtocolError> {
-    let metadata = metadata_from(body)?;
-    let existing = state
-        .clients
-        .store()
-        .get_client(&id)
-        .await?
-        .ok_or_else(|| ProtocolError::not_found("no such client"))?;
-    let secret_hash = match (metadata.token_endpoint_auth_method.is_confidential(), existing.secret_hash) {
-        (true, Some(hash)) => Some(hash),
-        (true, None) => {
-            return Err(ProtocolError::new(
-                ErrorCode::InvalidClientMetadata,
-                "a public client cannot be made confidential; register a new client",
-            ));
-        }
-        (false, _) => None,
-    };
-    let client = Client { id, secret_hash, metadata, issued_at: existing.issued_at };
-    if !state.clients.store().update_client(&client, state.clock.now()).await? {
-        return Err(ProtocolError::not_found("no such client"));
-    }
-    state.clients.invalidate(&client.id);
-    tracing::info!(client_id = %client.id, "client updated");
+    let client = clients::replace(&state, id, metadata_from(body)?).await?;
     Ok(Json(ClientView::of(&client, None)))
 }
 
@@ -135,10 +96,6 @@ pub async fn delete(
     State(state): State<AppState>,
     ClientPath(id): ClientPath,
 ) -> Result<StatusCode, ProtocolError> {
-    if !state.clients.store().delete_client(&id).await? {
-        return Err(ProtocolError::not_found("no such client"));
-    }
-    state.clients.invalidate(&id);
-    tracing::info!(client_id = %id, "client deleted");
+    clients::delete(&state, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

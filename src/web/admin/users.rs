@@ -1,6 +1,6 @@
-//! User management by admins: create, list, show and delete users, and see or
-//! withdraw what they consented to. A password goes in once and is stored as
-//! an argon2id hash; neither ever comes back out.
+//! The admin API's user resources: create, list, show and delete users, and
+//! see or withdraw what they consented to (`protocol::admin::users` holds the
+//! rules). A password goes in once; neither it nor its hash comes back out.
 
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
@@ -8,10 +8,9 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::Serialize;
 
-use crate::domain::ProtocolError;
 use crate::domain::user::NewUserRequest;
-use crate::domain::{ClientId, User, UserId};
-use crate::protocol::password;
+use crate::domain::{ClientId, ProtocolError, User, UserId};
+use crate::protocol::admin::users;
 use crate::storage::Consent;
 use crate::web::AppState;
 use crate::web::json_body::JsonBody;
@@ -97,51 +96,31 @@ impl<S: Send + Sync> FromRequestParts<S> for ConsentPath {
     }
 }
 
-#[tracing::instrument(skip_all)]
 pub async fn create(
     State(state): State<AppState>,
     body: Result<JsonBody<NewUserRequest>, ProtocolError>,
 ) -> Result<(StatusCode, Json<UserView>), ProtocolError> {
     let JsonBody(request) = body?;
-    let new = request.validate()?;
-    let user = User {
-        id: UserId::generate(),
-        password_hash: password::hash(new.password).await?,
-        username: new.username,
-        email: new.email,
-        email_verified: new.email_verified,
-        name: new.name,
-        roles: new.roles,
-        created_at: state.clock.now(),
-    };
-    state.storage.users.insert_user(&user).await?;
-    tracing::info!(user_id = %user.id, "user created");
+    let user = users::create(&state, request.validate()?).await?;
     Ok((StatusCode::CREATED, Json(UserView::of(&user))))
 }
 
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<UserView>>, ProtocolError> {
-    let users = state.storage.users.list_users().await?;
-    Ok(Json(users.iter().map(UserView::of).collect()))
+    Ok(Json(users::list(&state).await?.iter().map(UserView::of).collect()))
 }
 
 pub async fn show(
     State(state): State<AppState>,
     UserPath(id): UserPath,
 ) -> Result<Json<UserView>, ProtocolError> {
-    let user = state.storage.users.get_user(&id).await?.ok_or_else(no_such_user)?;
-    Ok(Json(UserView::of(&user)))
+    Ok(Json(UserView::of(&users::get(&state, &id).await?)))
 }
 
-/// Deletes the user with their consents and grants; the access tokens still
-/// live from those stop working on this instance at once.
 pub async fn delete(
     State(state): State<AppState>,
     UserPath(id): UserPath,
 ) -> Result<StatusCode, ProtocolError> {
-    if !state.revoker().user(&id).await? {
-        return Err(no_such_user());
-    }
-    tracing::info!(user_id = %id, "user deleted");
+    users::delete(&state, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -149,20 +128,13 @@ pub async fn consents(
     State(state): State<AppState>,
     UserPath(id): UserPath,
 ) -> Result<Json<Vec<ConsentView>>, ProtocolError> {
-    state.storage.users.get_user(&id).await?.ok_or_else(no_such_user)?;
-    let consents = state.storage.consents.list_consents(&id).await?;
-    Ok(Json(consents.iter().map(ConsentView::of).collect()))
+    Ok(Json(users::consents(&state, &id).await?.iter().map(ConsentView::of).collect()))
 }
 
-/// Withdraws a consent: the client must ask again, and the tokens issued
-/// under it stop working.
 pub async fn revoke_consent(
     State(state): State<AppState>,
     ConsentPath(user, client): ConsentPath,
 ) -> Result<StatusCode, ProtocolError> {
-    if !state.revoker().consent(&user, &client).await? {
-        return Err(ProtocolError::not_found("no such consent"));
-    }
-    tracing::info!(user_id = %user, client_id = %client, "consent withdrawn");
+    users::withdraw_consent(&state, &user, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

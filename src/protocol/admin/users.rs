@@ -1,0 +1,61 @@
+//! User management by admins: a password goes in once and is stored as an
+//! argon2id hash; deleting a user or withdrawing a consent revokes what it
+//! granted, on this instance at once.
+
+use crate::domain::user::NewUser;
+use crate::domain::{ClientId, ProtocolError, User, UserId};
+use crate::protocol::{Context, password};
+use crate::storage::Consent;
+
+fn no_such_user() -> ProtocolError {
+    ProtocolError::not_found("no such user")
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn create(ctx: &Context, new: NewUser) -> Result<User, ProtocolError> {
+    let user = User {
+        id: UserId::generate(),
+        password_hash: password::hash(new.password).await?,
+        username: new.username,
+        email: new.email,
+        email_verified: new.email_verified,
+        name: new.name,
+        roles: new.roles,
+        created_at: ctx.clock.now(),
+    };
+    ctx.storage.users.insert_user(&user).await?;
+    tracing::info!(user_id = %user.id, "user created");
+    Ok(user)
+}
+
+pub async fn list(ctx: &Context) -> Result<Vec<User>, ProtocolError> {
+    Ok(ctx.storage.users.list_users().await?)
+}
+
+pub async fn get(ctx: &Context, id: &UserId) -> Result<User, ProtocolError> {
+    ctx.storage.users.get_user(id).await?.ok_or_else(no_such_user)
+}
+
+/// Deletes the user with their consents and grants.
+pub async fn delete(ctx: &Context, id: &UserId) -> Result<(), ProtocolError> {
+    if !ctx.revoker().user(id).await? {
+        return Err(no_such_user());
+    }
+    tracing::info!(user_id = %id, "user deleted");
+    Ok(())
+}
+
+pub async fn consents(ctx: &Context, id: &UserId) -> Result<Vec<Consent>, ProtocolError> {
+    get(ctx, id).await?;
+    Ok(ctx.storage.consents.list_consents(id).await?)
+}
+
+/// Withdraws a consent: the client must ask again, and the tokens issued
+/// under it stop working.
+pub async fn withdraw_consent(ctx: &Context, user: &UserId, client: &ClientId) -> Result<(), ProtocolError> {
+    if !ctx.revoker().consent(user, client).await? {
+        return Err(ProtocolError::not_found("no such consent"));
+    }
+    tracing::info!(user_id = %user, client_id = %client, "consent withdrawn");
+    Ok(())
+}
