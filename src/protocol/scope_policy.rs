@@ -54,3 +54,51 @@ impl<'a> ScopePolicy<'a> {
         granted.filter(|s| self.allows(s))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::client::ClientMetadataRequest;
+    use crate::domain::{Client, ClientId};
+
+    fn client(json: serde_json::Value) -> Client {
+        let metadata = serde_json::from_value::<ClientMetadataRequest>(json).unwrap().validate().unwrap();
+        Client { id: ClientId::parse("c").unwrap(), secret_hash: None, metadata, issued_at: 0 }
+    }
+
+    fn scopes(value: &str) -> ScopeSet {
+        ScopeSet::parse(value).unwrap()
+    }
+
+    #[test]
+    fn a_users_token_may_carry_the_openid_scopes_and_a_clients_own_may_not() {
+        let both = client(serde_json::json!({
+            "grant_types": ["authorization_code", "client_credentials"],
+            "redirect_uris": ["https://a.example/cb"], "scope": "orders:read",
+        }));
+        let user = ScopePolicy::for_user(&both).unwrap();
+        assert!(user.allows("openid") && user.allows("orders:read") && !user.allows("orders:write"));
+        let own = ScopePolicy::for_client(&both).unwrap();
+        assert!(!own.allows("openid") && own.allows("orders:read"));
+    }
+
+    #[test]
+    fn a_grant_without_a_scope_gets_the_registered_one_and_no_more() {
+        let service = client(serde_json::json!({
+            "grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
+            "scope": "a b",
+        }));
+        let policy = ScopePolicy::for_client(&service).unwrap();
+        assert_eq!(policy.grant(None).unwrap(), scopes("a b"));
+        assert_eq!(policy.grant(Some(scopes("b"))).unwrap(), scopes("b"));
+        assert!(policy.grant(Some(scopes("a c"))).is_err());
+        assert!(ScopePolicy::for_user(&service).is_none(), "no code grant, no user tokens");
+    }
+
+    #[test]
+    fn narrowing_keeps_only_what_is_still_allowed_in_the_granted_order() {
+        let app = client(serde_json::json!({"redirect_uris": ["https://a.example/cb"], "scope": "b"}));
+        let policy = ScopePolicy::for_user(&app).unwrap();
+        assert_eq!(policy.narrow(&scopes("a openid b offline_access")), scopes("openid b offline_access"));
+    }
+}
