@@ -17,3 +17,4 @@ mod keys;
 mod oidc;
 mod revocation;
 mod smoke;
+mod storage_contract;

@@ -85,13 +85,14 @@ pub fn postgres_url() -> Option<String> {
 
 /// A fresh database: a temporary SQLite file, or a new Postgres database
 /// that is dropped when the test ends.
-enum TestDatabase {
+pub enum TestDatabase {
     Sqlite(tempfile::TempDir),
     Postgres { server_url: String, name: String },
 }
 
 impl TestDatabase {
-    async fn create(backend: Backend) -> (Self, String) {
+    /// Creates the database; returns it (keep it alive for the test) and its URL.
+    pub async fn create(backend: Backend) -> (Self, String) {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
@@ -115,6 +116,15 @@ impl TestDatabase {
             }
         }
     }
+}
+
+/// The storage of a fresh database with migrations applied, opened with a
+/// pool of 8 connections (so concurrent calls really race), for tests that
+/// call the storage traits directly. Keep the `TestDatabase` alive meanwhile.
+pub async fn fresh_storage(backend: Backend) -> (TestDatabase, castellan::storage::Storage) {
+    let (database, url) = TestDatabase::create(backend).await;
+    let storage = castellan::storage::Storage::connect(&url, 8).await.expect("open the test storage");
+    (database, storage)
 }
 
 /// `server_url` with its database path replaced by `name`.

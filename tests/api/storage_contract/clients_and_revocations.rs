@@ -1,0 +1,125 @@
+//! Registered clients, and the list of revoked access tokens.
+
+use castellan::domain::secret::{Secret, SecretHash};
+use castellan::storage::StorageError;
+
+use super::{NOW, client, jtis, set};
+use crate::both_backends;
+use crate::helpers::{Backend, fresh_storage};
+
+both_backends!(
+    a_client_is_inserted_read_listed_updated_and_deleted,
+    inserting_a_client_id_twice_is_a_conflict,
+    updating_or_deleting_an_absent_client_returns_false,
+    upserting_a_client_adds_it_or_replaces_it,
+    a_revocation_is_seen_by_revoked_since_from_its_time_on,
+    revoking_the_same_jti_twice_keeps_one_revocation,
+    revoked_since_never_returns_an_expired_revocation,
+    pruning_revocations_deletes_only_expired_ones,
+);
+
+async fn a_client_is_inserted_read_listed_updated_and_deleted(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    let app = client("app");
+    storage.clients.insert_client(&app).await.expect("insert");
+
+    let read = storage.clients.get_client(&app.id).await.expect("get").expect("the client");
+    assert_eq!((&read.id, &read.metadata, read.issued_at), (&app.id, &app.metadata, NOW));
+    assert_eq!(read.secret_hash, app.secret_hash);
+    let listed = storage.clients.list_clients().await.expect("list");
+    assert_eq!(listed.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![app.id.clone()]);
+
+    let mut changed = app.clone();
+    changed.metadata.client_name = Some("Renamed".to_owned());
+    changed.metadata.first_party = true;
+    changed.secret_hash = Some(SecretHash::of(&Secret::generate()));
+    assert!(storage.clients.update_client(&changed, NOW).await.expect("update"));
+    let read = storage.clients.get_client(&app.id).await.expect("get").expect("the client");
+    assert_eq!((&read.metadata, &read.secret_hash), (&changed.metadata, &changed.secret_hash));
+    assert_eq!(read.issued_at, NOW, "an update keeps the issue time");
+
+    assert!(storage.clients.delete_client(&app.id).await.expect("delete"));
+    assert!(storage.clients.get_client(&app.id).await.expect("get").is_none());
+    assert!(storage.clients.list_clients().await.expect("list").is_empty());
+}
+
+async fn inserting_a_client_id_twice_is_a_conflict(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    let app = client("app");
+    storage.clients.insert_client(&app).await.expect("insert");
+
+    let mut again = client("app");
+    again.metadata.client_name = Some("Impostor".to_owned());
+    let result = storage.clients.insert_client(&again).await;
+    assert!(matches!(result, Err(StorageError::Conflict(_))), "{result:?}");
+    let read = storage.clients.get_client(&app.id).await.expect("get").expect("the client");
+    assert_eq!(read.metadata, app.metadata, "the first client is untouched");
+}
+
+async fn updating_or_deleting_an_absent_client_returns_false(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    let ghost = client("ghost");
+    assert!(!storage.clients.update_client(&ghost, NOW).await.expect("update"));
+    assert!(storage.clients.get_client(&ghost.id).await.expect("get").is_none(), "update does not insert");
+    assert!(!storage.clients.delete_client(&ghost.id).await.expect("delete"));
+}
+
+async fn upserting_a_client_adds_it_or_replaces_it(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    let mut admin = client("admin");
+    storage.clients.upsert_client(&admin).await.expect("upsert a new client");
+    admin.metadata.client_name = Some("Admin".to_owned());
+    admin.secret_hash = Some(SecretHash::of(&Secret::generate()));
+    storage.clients.upsert_client(&admin).await.expect("upsert an existing client");
+
+    let read = storage.clients.get_client(&admin.id).await.expect("get").expect("the client");
+    assert_eq!((&read.metadata, &read.secret_hash), (&admin.metadata, &admin.secret_hash));
+    assert_eq!(storage.clients.list_clients().await.expect("list").len(), 1);
+}
+
+async fn a_revocation_is_seen_by_revoked_since_from_its_time_on(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    storage.revocations.revoke("early", NOW + 3_600, NOW).await.expect("revoke");
+    storage.revocations.revoke("late", NOW + 3_600, NOW + 100).await.expect("revoke");
+
+    let since_now = storage.revocations.revoked_since(NOW, NOW + 100).await.expect("revoked_since");
+    assert_eq!(jtis(&since_now), set(&["early", "late"]));
+    assert!(since_now.contains(&("early".to_owned(), NOW + 3_600)), "with its expiry: {since_now:?}");
+    let since_later = storage.revocations.revoked_since(NOW + 1, NOW + 100).await.expect("revoked_since");
+    assert_eq!(jtis(&since_later), set(&["late"]));
+}
+
+async fn revoking_the_same_jti_twice_keeps_one_revocation(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    storage.revocations.revoke("twice", NOW + 3_600, NOW).await.expect("revoke");
+    storage.revocations.revoke("twice", NOW + 3_600, NOW + 10).await.expect("revoke again");
+    let revoked = storage.revocations.revoked_since(0, NOW + 10).await.expect("revoked_since");
+    assert_eq!(revoked, vec![("twice".to_owned(), NOW + 3_600)]);
+}
+
+/// A revocation stops being reported once the token would have expired anyway.
+async fn revoked_since_never_returns_an_expired_revocation(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    storage.revocations.revoke("short", NOW + 10, NOW).await.expect("revoke");
+    storage.revocations.revoke("long", NOW + 1_000, NOW).await.expect("revoke");
+
+    let before = storage.revocations.revoked_since(0, NOW + 9).await.expect("revoked_since");
+    assert_eq!(jtis(&before), set(&["short", "long"]));
+    let at_expiry = storage.revocations.revoked_since(0, NOW + 10).await.expect("revoked_since");
+    assert_eq!(jtis(&at_expiry), set(&["long"]));
+    let after_all = storage.revocations.revoked_since(0, NOW + 5_000).await.expect("revoked_since");
+    assert!(after_all.is_empty(), "{after_all:?}");
+}
+
+async fn pruning_revocations_deletes_only_expired_ones(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    storage.revocations.revoke("expired-1", NOW + 10, NOW).await.expect("revoke");
+    storage.revocations.revoke("expired-2", NOW + 20, NOW).await.expect("revoke");
+    storage.revocations.revoke("live", NOW + 1_000, NOW).await.expect("revoke");
+
+    assert_eq!(storage.revocations.prune_revocations(NOW + 20).await.expect("prune"), 2);
+    // Seen from before its expiry, only the live one is still stored.
+    let left = storage.revocations.revoked_since(0, NOW).await.expect("revoked_since");
+    assert_eq!(jtis(&left), set(&["live"]));
+    assert_eq!(storage.revocations.prune_revocations(NOW + 20).await.expect("prune again"), 0);
+}
