@@ -14,7 +14,7 @@ use crate::domain::Clock;
 use crate::protocol::clients::ClientRegistry;
 use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
 use crate::protocol::revocation_list::RevocationList;
-use crate::protocol::{Context, MAX_ACCESS_TOKEN_TTL_SECS, throttle};
+use crate::protocol::{Context, throttle, token};
 use crate::storage::{Storage, StorageError};
 use crate::web::{self, AppState};
 
@@ -102,12 +102,9 @@ fn spawn_upkeep(state: &AppState) -> Vec<JoinHandle<()>> {
 
 /// Deletes expired sessions, codes, token families and throttling counters.
 async fn prune_expired(storage: &Storage, now: i64) {
-    // A code or family is kept while access tokens issued from it may live,
-    // so that a replay or the user's deletion can still revoke them.
-    let grants_ended_before = now - MAX_ACCESS_TOKEN_TTL_SECS as i64;
     let results = [
         storage.sessions.prune_sessions(now).await,
-        storage.grants.prune_grants(grants_ended_before).await,
+        storage.grants.prune_grants(token::grants_ended_before(now)).await,
         storage.login_throttle.prune_login_failures(now - throttle::WINDOW_SECS).await,
     ];
     for error in results.into_iter().filter_map(Result::err) {

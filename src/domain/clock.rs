@@ -23,7 +23,8 @@ impl Clock {
         system_now() + self.offset_secs.load(Ordering::Relaxed)
     }
 
-    /// Moves this clock (and every copy of it) forward by `seconds`.
+    /// Moves this clock (and every copy of it) forward by `seconds`. For
+    /// tests: nothing in the server calls it.
     pub fn advance(&self, seconds: i64) {
         self.offset_secs.fetch_add(seconds, Ordering::Relaxed);
     }

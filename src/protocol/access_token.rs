@@ -157,7 +157,8 @@ async fn verify_signature(ctx: &Context, token: &str) -> Option<AccessTokenClaim
     // Expiry against our clock, not the library's reading of the system's.
     validation.validate_exp = false;
     let claims = decode::<AccessTokenClaims>(token, &key.decoding_key, &validation).ok()?.claims;
-    (claims.exp > ctx.clock.now()).then_some(claims)
+    // As jsonwebtoken with no leeway: good through the second of `exp`.
+    (claims.exp >= ctx.clock.now()).then_some(claims)
 }
 
 /// Whether `token` is an access token in good standing: `verify`, and not

@@ -5,14 +5,18 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::ProtocolError;
+use crate::domain::{Client, ProtocolError};
 use crate::protocol::Context;
 use crate::protocol::access_token::{self, AccessTokenClaims};
 use crate::protocol::scope_policy::ScopePolicy;
 use crate::protocol::token::refresh_token;
 
-/// The §2.2 answer for `token`.
-pub async fn introspect(ctx: &Context, token: &str) -> Result<Value, ProtocolError> {
+/// The §2.2 answer for `token`, to `caller`: a resource server, which is a
+/// confidential client (§2.1 requires it to authenticate).
+pub async fn introspect(ctx: &Context, caller: &Client, token: &str) -> Result<Value, ProtocolError> {
+    if !caller.is_confidential() {
+        return Err(ProtocolError::invalid_client("this endpoint needs a confidential client"));
+    }
     // `token_type_hint` is only a hint (§2.1): an access token is checked
     // without a database read, so it is always tried first.
     if let Some(claims) = access_token::validate(ctx, token).await? {
@@ -37,9 +41,6 @@ async fn refresh(ctx: &Context, token: &str) -> Result<Option<Value>, ProtocolEr
     let Some(client) = ctx.clients.get(&family.client_id).await? else { return Ok(None) };
     let Some(policy) = ScopePolicy::for_user(&client) else { return Ok(None) };
     let scope = policy.narrow(&family.scope);
-    if scope.is_empty() {
-        return Ok(None);
-    }
     Ok(Some(json!({
         "active": true,
         "token_type": "refresh_token",

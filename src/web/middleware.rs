@@ -3,6 +3,9 @@
 //! of one request can be found together; default response headers; and one
 //! debug line per request.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
@@ -13,16 +16,21 @@ use crate::domain::secret::random_token;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Opens the request's span. The route is filled in by [`record_route`]
-/// once routing has matched one; unmatched requests keep it empty.
+/// A new request id: a random prefix per process, so instances differ, and
+/// a counter, so it costs no system call on the token path.
+fn next_request_id() -> String {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| random_token(6));
+    format!("{prefix}-{:x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The span of a routed request (a route layer, so the matched route, a
+/// pattern and never the path with its values, is known).
 pub async fn request_span(request: Request, next: Next) -> Response {
-    let id = random_token(9);
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %request.method(),
-        route = tracing::field::Empty,
-    );
+    let id = next_request_id();
+    let route = request.extensions().get::<MatchedPath>().map_or("", MatchedPath::as_str);
+    let span = tracing::info_span!("request", request_id = %id, method = %request.method(), route);
     let mut response = next.run(request).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
@@ -30,35 +38,28 @@ pub async fn request_span(request: Request, next: Next) -> Response {
     response
 }
 
-/// Records the matched route (the pattern, never the path with its values).
-pub async fn record_route(request: Request, next: Next) -> Response {
-    if let Some(route) = request.extensions().get::<MatchedPath>() {
-        tracing::Span::current().record("route", route.as_str());
-    }
-    next.run(request).await
-}
-
-/// One debug line per request: method, path (never the query, which may
-/// carry codes or tokens), status and time taken.
-pub async fn log_request(request: Request, next: Next) -> Response {
-    if !tracing::enabled!(tracing::Level::DEBUG) {
-        return next.run(request).await;
-    }
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let started = std::time::Instant::now();
-    let response = next.run(request).await;
-    tracing::debug!(%method, %path, status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
-    response
-}
-
-/// Headers every answer carries unless its handler chose otherwise:
-/// nothing is cached by default (admin answers carry secrets, RFC 6749 §5.1
-/// answers carry tokens), and no body is content-sniffed.
+/// Headers every answer carries unless its handler chose otherwise: nothing
+/// is cached by default (admin answers carry secrets, RFC 6749 §5.1 answers
+/// carry tokens), no body is content-sniffed, and a request id also for
+/// requests no route matched. With `RUST_LOG=debug`, one line per request:
+/// method, path (never the query, which may carry codes or tokens), status
+/// and time taken.
 pub async fn response_defaults(request: Request, next: Next) -> Response {
+    let debug = tracing::enabled!(tracing::Level::DEBUG);
+    let logged =
+        debug.then(|| (request.method().clone(), request.uri().path().to_owned(), std::time::Instant::now()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !headers.contains_key(REQUEST_ID)
+        && let Ok(value) = HeaderValue::from_str(&next_request_id())
+    {
+        headers.insert(REQUEST_ID, value);
+    }
+    if let Some((method, path, started)) = logged {
+        let status = response.status().as_u16();
+        tracing::debug!(%method, %path, status, elapsed_us = started.elapsed().as_micros() as u64, "request");
+    }
     response
 }

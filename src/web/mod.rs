@@ -3,7 +3,7 @@
 //! extract, call a `protocol` function, and map its answer.
 
 pub mod admin;
-pub mod bearer;
+pub mod bearer_token;
 pub mod browser;
 pub mod client_auth;
 pub mod endpoints;
@@ -50,12 +50,10 @@ pub fn router(state: AppState) -> Router {
     public
         .merge(browser)
         .merge(admin::router(state.clone()))
-        .route_layer(axum::middleware::from_fn(middleware::record_route))
+        .route_layer(axum::middleware::from_fn(middleware::request_span))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(middleware::response_defaults))
-        .layer(axum::middleware::from_fn(middleware::log_request))
-        .layer(axum::middleware::from_fn(middleware::request_span))
         .with_state(state)
 }
 

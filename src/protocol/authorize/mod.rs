@@ -85,18 +85,28 @@ impl AuthorizeError {
 pub enum Rejection {
     /// The client or its redirect URI is what is wrong: the user is told,
     /// and nothing is redirected (RFC 6749 §4.1.2.1).
-    ShowUser {
-        title: &'static str,
-        message: String,
-    },
+    Unredirectable(Unredirectable),
     /// Sent back to the client's validated redirect URI.
     Redirect(AuthorizeError),
     Storage(StorageError),
 }
 
-impl Rejection {
-    pub fn show_user(title: &'static str, message: impl Into<String>) -> Self {
-        Self::ShowUser { title, message: message.into() }
+/// What is wrong with a request that cannot be answered by redirect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unredirectable {
+    /// `client_id` or `redirect_uri` given twice (§3.1).
+    RepeatedParameter(&'static str),
+    MissingClientId,
+    UnknownClient,
+    /// Not one of the client's registered redirect URIs (§3.1.2.3).
+    UnregisteredRedirectUri,
+    /// None given, and the client has several (or the request is OpenID Connect).
+    MissingRedirectUri,
+}
+
+impl From<Unredirectable> for Rejection {
+    fn from(reason: Unredirectable) -> Self {
+        Self::Unredirectable(reason)
     }
 }
 

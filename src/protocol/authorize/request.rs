@@ -3,7 +3,7 @@
 //! first (failures there are shown to the user, never redirected), then
 //! everything else (failures go back to the client).
 
-use super::{AuthorizationRequest, AuthorizeError, Prompt, Rejection, ResponseTarget};
+use super::{AuthorizationRequest, AuthorizeError, Prompt, Rejection, ResponseTarget, Unredirectable};
 use crate::domain::{Client, ClientId, CodeChallenge, ErrorCode as Code, Params, RedirectUri, ScopeSet};
 use crate::protocol::Context;
 use crate::protocol::id_token;
@@ -19,8 +19,10 @@ pub async fn validate(
     params: &Params,
     repeated: Option<&str>,
 ) -> Result<AuthorizationRequest, Rejection> {
-    if let Some(name @ ("client_id" | "redirect_uri")) = repeated {
-        return Err(Rejection::show_user("Invalid request", format!("The {name} parameter is repeated.")));
+    for name in ["client_id", "redirect_uri"] {
+        if repeated == Some(name) {
+            return Err(Unredirectable::RepeatedParameter(name).into());
+        }
     }
     let client = client(ctx, params).await?;
     let target = ResponseTarget {
@@ -97,15 +99,8 @@ pub async fn validate(
 }
 
 async fn client(ctx: &Context, params: &Params) -> Result<Client, Rejection> {
-    let unknown = || {
-        Rejection::show_user("Unknown application", "The application that sent you here is not registered.")
-    };
-    let id = params.get("client_id").ok_or_else(|| {
-        Rejection::show_user(
-            "Incomplete request",
-            "The application that sent you here did not identify itself.",
-        )
-    })?;
+    let unknown = || Rejection::from(Unredirectable::UnknownClient);
+    let id = params.get("client_id").ok_or_else(|| Rejection::from(Unredirectable::MissingClientId))?;
     let id = ClientId::parse(id).map_err(|_| unknown())?;
     ctx.clients.get(&id).await?.map(|client| (*client).clone()).ok_or_else(unknown)
 }
@@ -120,20 +115,12 @@ fn redirect_uri(client: &Client, params: &Params) -> Result<RedirectUri, Rejecti
             .iter()
             .find(|uri| uri.matches(given))
             .and_then(|_| RedirectUri::parse(given).ok())
-            .ok_or_else(|| {
-                Rejection::show_user(
-                    "Invalid redirect",
-                    "The application asked to send you to an address it has not registered.",
-                )
-            }),
+            .ok_or_else(|| Rejection::from(Unredirectable::UnregisteredRedirectUri)),
         None => {
             let oidc = params.get("scope").is_some_and(|s| s.split(' ').any(|t| t == "openid"));
             match registered.as_slice() {
                 [only] if !oidc => Ok(only.clone()),
-                _ => Err(Rejection::show_user(
-                    "Incomplete request",
-                    "The application did not say where to return.",
-                )),
+                _ => Err(Unredirectable::MissingRedirectUri.into()),
             }
         }
     }

@@ -25,7 +25,6 @@ pub(super) fn parse_header(value: &str) -> Option<(String, Secret)> {
 pub(super) fn verify(client: &Client, credentials: &Credentials) -> Result<(), &'static str> {
     match credentials {
         Credentials::Basic { secret, .. } if secret_matches(client, secret) => Ok(()),
-        Credentials::Basic { .. } => Err("client authentication failed"),
-        _ => Err("this client authenticates with HTTP Basic (client_secret_basic)"),
+        _ => Err(super::FAILED),
     }
 }

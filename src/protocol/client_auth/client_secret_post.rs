@@ -7,9 +7,6 @@ use crate::domain::Client;
 pub(super) fn verify(client: &Client, credentials: &Credentials) -> Result<(), &'static str> {
     match credentials {
         Credentials::Post { secret, .. } if secret_matches(client, secret) => Ok(()),
-        Credentials::Post { .. } => Err("client authentication failed"),
-        _ => {
-            Err("this client authenticates with client_id and client_secret in the body (client_secret_post)")
-        }
+        _ => Err(super::FAILED),
     }
 }

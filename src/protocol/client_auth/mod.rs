@@ -22,6 +22,12 @@ pub const METHODS: [TokenEndpointAuthMethod; 3] = [
     TokenEndpointAuthMethod::None,
 ];
 
+/// One answer for every failure (unknown client, wrong secret, a method
+/// other than the registered one), so that nobody learns from it which
+/// clients exist or how they authenticate.
+const FAILED: &str =
+    "client authentication failed (wrong credentials, or not the method the client registered)";
+
 /// RFC 6749 §5.2: a failed Basic authentication answers 401 with a challenge.
 const BASIC_CHALLENGE: &str = "Basic realm=\"castellan\", charset=\"UTF-8\"";
 
@@ -92,7 +98,7 @@ pub async fn authenticate(ctx: &Context, credentials: &Credentials) -> Result<Ar
         Err(_) => None,
     };
     let Some(client) = client else {
-        return Err(failed(basic, "client authentication failed"));
+        return Err(failed(basic, FAILED));
     };
     let verified = match client.metadata.token_endpoint_auth_method {
         TokenEndpointAuthMethod::ClientSecretBasic => client_secret_basic::verify(&client, credentials),

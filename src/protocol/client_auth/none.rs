@@ -9,6 +9,6 @@ use crate::domain::Client;
 pub(super) fn verify(_client: &Client, credentials: &Credentials) -> Result<(), &'static str> {
     match credentials {
         Credentials::ClientId(_) => Ok(()),
-        _ => Err("this public client has no secret to authenticate with"),
+        _ => Err(super::FAILED),
     }
 }

@@ -6,49 +6,45 @@ use super::TokenResponse;
 use super::refresh_token;
 use crate::domain::Params;
 use crate::domain::secret::{SecretHash, random_token};
-use crate::domain::{Client, CodeChallenge, CodeVerifier, GrantType, RedirectUri};
+use crate::domain::{Client, CodeChallenge, CodeVerifier, RedirectUri, ScopeSet};
 use crate::domain::{ErrorCode, ProtocolError};
 use crate::protocol::Context;
 use crate::protocol::access_token::{self, IssueSpec};
 use crate::protocol::id_token::{self, IdTokenGrant};
+use crate::protocol::scope_policy::ScopePolicy;
 use crate::storage::{AuthorizationCodeRecord, CodeRedemption, TokenFamily};
 
 fn invalid_grant(description: &'static str) -> ProtocolError {
     ProtocolError::new(ErrorCode::InvalidGrant, description)
 }
 
-/// RFC 6749 §4.1.3 parameters.
+/// RFC 6749 §4.1.3 parameters, as sent: each is checked where the RFC's
+/// order puts it (a replayed code revokes its tokens whatever else is wrong).
 pub struct Request {
-    pub code: String,
+    pub code: Option<String>,
     pub redirect_uri: Option<String>,
-    pub code_verifier: Option<CodeVerifier>,
+    pub code_verifier: Option<String>,
 }
 
 impl Request {
-    pub fn parse(params: &Params) -> Result<Self, ProtocolError> {
-        Ok(Self {
-            code: params.require("code")?.to_owned(),
+    pub fn parse(params: &Params) -> Self {
+        Self {
+            code: params.get("code").map(str::to_owned),
             redirect_uri: params.get("redirect_uri").map(str::to_owned),
-            // §4.6: a malformed verifier matches no challenge.
-            code_verifier: match params.get("code_verifier") {
-                Some(value) => Some(
-                    CodeVerifier::parse(value)
-                        .map_err(|_| invalid_grant("code_verifier does not match the code_challenge"))?,
-                ),
-                None => None,
-            },
-        })
+            code_verifier: params.get("code_verifier").map(str::to_owned),
+        }
     }
 }
 
 pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<TokenResponse, ProtocolError> {
-    if !client.metadata.allows_grant(GrantType::AuthorizationCode) {
-        return Err(ProtocolError::new(
+    let policy = ScopePolicy::for_user(client).ok_or_else(|| {
+        ProtocolError::new(
             ErrorCode::UnauthorizedClient,
             "this client may not use the authorization_code grant",
-        ));
-    }
-    let code_hash = SecretHash::of_bytes(request.code.as_bytes()).as_bytes().to_vec();
+        )
+    })?;
+    let code = super::required(request.code.as_deref(), "code")?;
+    let code_hash = SecretHash::of_bytes(code.as_bytes()).as_bytes().to_vec();
     let now = ctx.clock.now();
     let record = ctx.storage.grants.get_code(&code_hash).await?;
     let record = record.ok_or_else(|| invalid_grant("the code is invalid or has expired"))?;
@@ -66,26 +62,28 @@ pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<T
     if !redirect_uri_matches(record.redirect_uri.as_ref(), client, request.redirect_uri.as_deref()) {
         return Err(invalid_grant("redirect_uri does not match the authorization request"));
     }
-    verify_pkce(record.code_challenge.as_ref(), request.code_verifier.as_ref())?;
-    redeem(ctx, client, &record, &code_hash, now).await
+    verify_pkce(record.code_challenge.as_ref(), request.code_verifier.as_deref())?;
+    // What the client may have now, of what the user granted.
+    let scope = policy.narrow(&record.scope);
+    redeem(ctx, client, &record, &scope, &code_hash, now).await
 }
 
 async fn redeem(
     ctx: &Context,
     client: &Client,
     record: &AuthorizationCodeRecord,
+    scope: &ScopeSet,
     code_hash: &[u8],
     now: i64,
 ) -> Result<TokenResponse, ProtocolError> {
     let user = ctx.storage.users.get_user(&record.user_id).await?;
     let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
-    let issued =
-        access_token::issue(ctx, IssueSpec::for_user(&client.id, &user, &record.scope, record.auth_time))?;
-    let family = record.scope.contains("offline_access").then(|| TokenFamily {
+    let issued = access_token::issue(ctx, IssueSpec::for_user(&client.id, &user, scope, record.auth_time))?;
+    let family = scope.contains("offline_access").then(|| TokenFamily {
         family_id: random_token(16),
         client_id: client.id.clone(),
         user_id: user.id.clone(),
-        scope: record.scope.clone(),
+        scope: scope.clone(),
         auth_time: record.auth_time,
         created_at: now,
         expires_at: now + ctx.settings.refresh_token_ttl.as_secs() as i64,
@@ -105,7 +103,7 @@ async fn redeem(
         &IdTokenGrant {
             client,
             user: &user,
-            scope: &record.scope,
+            scope,
             auth_time: record.auth_time,
             nonce: record.nonce.as_deref(),
             access_token: &issued.token,
@@ -140,16 +138,15 @@ fn redirect_uri_matches(named: Option<&RedirectUri>, client: &Client, given: Opt
 }
 
 /// RFC 7636 §4.6. A verifier without a challenge is refused too: RFC 9700
-/// §2.1.1 (PKCE downgrade).
-fn verify_pkce(
-    challenge: Option<&CodeChallenge>,
-    verifier: Option<&CodeVerifier>,
-) -> Result<(), ProtocolError> {
+/// §2.1.1 (PKCE downgrade). A malformed verifier matches no challenge.
+fn verify_pkce(challenge: Option<&CodeChallenge>, verifier: Option<&str>) -> Result<(), ProtocolError> {
     match (challenge, verifier) {
         (None, None) => Ok(()),
         (None, Some(_)) => Err(invalid_grant("code_verifier was sent but the request had no code_challenge")),
         (Some(_), None) => Err(invalid_grant("code_verifier is required")),
-        (Some(challenge), Some(verifier)) if challenge.is_met_by(verifier) => Ok(()),
-        (Some(_), Some(_)) => Err(invalid_grant("code_verifier does not match the code_challenge")),
+        (Some(challenge), Some(verifier)) => match CodeVerifier::parse(verifier) {
+            Ok(verifier) if challenge.is_met_by(&verifier) => Ok(()),
+            _ => Err(invalid_grant("code_verifier does not match the code_challenge")),
+        },
     }
 }

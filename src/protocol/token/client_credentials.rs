@@ -9,13 +9,12 @@ use crate::protocol::scope_policy::ScopePolicy;
 
 /// RFC 6749 §4.4.2 parameters.
 pub struct Request {
-    pub scope: Option<ScopeSet>,
+    pub scope: Option<String>,
 }
 
 impl Request {
-    pub fn parse(params: &Params) -> Result<Self, ProtocolError> {
-        let scope = params.get("scope").map(ScopeSet::parse).transpose();
-        Ok(Self { scope: scope.map_err(ProtocolError::invalid_scope)? })
+    pub fn parse(params: &Params) -> Self {
+        Self { scope: params.get("scope").map(str::to_owned) }
     }
 }
 
@@ -27,7 +26,10 @@ pub fn grant(ctx: &Context, client: &Client, request: Request) -> Result<TokenRe
             "this client may not use the client_credentials grant",
         )
     })?;
-    let scope = policy.grant(request.scope).map_err(ProtocolError::invalid_scope)?;
+    let requested = request.scope.as_deref().map(ScopeSet::parse).transpose();
+    let scope = policy
+        .grant(requested.map_err(ProtocolError::invalid_scope)?)
+        .map_err(ProtocolError::invalid_scope)?;
     let issued = access_token::issue(ctx, IssueSpec::for_client(&client.id, &scope))?;
     Ok(TokenResponse::bearer(issued))
 }

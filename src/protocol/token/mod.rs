@@ -26,21 +26,43 @@ pub enum TokenRequest {
 impl TryFrom<&Params> for TokenRequest {
     type Error = ProtocolError;
 
+    /// Dispatches on `grant_type` through [`GRANT_TYPES`], so a grant is
+    /// served exactly when discovery lists it.
     fn try_from(params: &Params) -> Result<Self, ProtocolError> {
-        match params.require("grant_type")? {
-            "authorization_code" => authorization_code::Request::parse(params).map(Self::AuthorizationCode),
-            "refresh_token" => refresh_token::Request::parse(params).map(Self::RefreshToken),
-            "client_credentials" => client_credentials::Request::parse(params).map(Self::ClientCredentials),
-            other => Err(ProtocolError::new(
+        let name = params.require("grant_type")?;
+        let grant = GRANT_TYPES.into_iter().find(|grant| grant.as_str() == name).ok_or_else(|| {
+            ProtocolError::new(
                 ErrorCode::UnsupportedGrantType,
-                format!("grant_type {other:?} is not supported"),
-            )),
-        }
+                format!("grant_type {name:?} is not supported"),
+            )
+        })?;
+        Ok(match grant {
+            GrantType::AuthorizationCode => {
+                Self::AuthorizationCode(authorization_code::Request::parse(params))
+            }
+            GrantType::RefreshToken => Self::RefreshToken(refresh_token::Request::parse(params)),
+            GrantType::ClientCredentials => {
+                Self::ClientCredentials(client_credentials::Request::parse(params))
+            }
+        })
     }
 }
 
-/// RFC 6749 §5.1 successful response.
-#[derive(Debug, Serialize)]
+/// A parameter the grant requires (RFC 6749 §5.2 `invalid_request`), checked
+/// after the client's right to the grant.
+fn required<'a>(value: Option<&'a str>, name: &str) -> Result<&'a str, ProtocolError> {
+    value.ok_or_else(|| ProtocolError::invalid_request(format!("the {name} parameter is missing")))
+}
+
+/// Codes and token families are kept this long after they end, while access
+/// tokens issued from them may still live: a replayed code or a deleted user
+/// must still be able to revoke those. Storage prunes what ended before.
+pub fn grants_ended_before(now: i64) -> i64 {
+    now - super::MAX_ACCESS_TOKEN_TTL_SECS as i64
+}
+
+/// RFC 6749 §5.1 successful response. No `Debug`: it holds tokens.
+#[derive(Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,

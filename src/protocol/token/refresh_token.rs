@@ -67,19 +67,19 @@ pub fn is_live(token: &RefreshTokenRecord, family: &TokenFamily, now: i64) -> bo
     !token.rotated && !family.revoked && token.idle_expires_at > now && family.expires_at > now
 }
 
-/// RFC 6749 §6 parameters.
+/// RFC 6749 §6 parameters, as sent: each is checked where the RFC's order
+/// puts it (a reused refresh token revokes its family whatever else is wrong).
 pub struct Request {
-    pub refresh_token: String,
-    pub scope: Option<ScopeSet>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
 }
 
 impl Request {
-    pub fn parse(params: &Params) -> Result<Self, ProtocolError> {
-        let scope = params.get("scope").map(ScopeSet::parse).transpose();
-        Ok(Self {
-            refresh_token: params.require("refresh_token")?.to_owned(),
-            scope: scope.map_err(ProtocolError::invalid_scope)?,
-        })
+    pub fn parse(params: &Params) -> Self {
+        Self {
+            refresh_token: params.get("refresh_token").map(str::to_owned),
+            scope: params.get("scope").map(str::to_owned),
+        }
     }
 }
 
@@ -88,7 +88,7 @@ pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<T
     let policy = ScopePolicy::for_user(client).ok_or_else(|| {
         ProtocolError::new(ErrorCode::UnauthorizedClient, "this client may not use refresh tokens")
     })?;
-    let presented = token_hash(&request.refresh_token);
+    let presented = token_hash(super::required(request.refresh_token.as_deref(), "refresh_token")?);
     let now = ctx.clock.now();
     let found = ctx.storage.grants.get_refresh_token(&presented).await?;
     let (token, family) = found.ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
@@ -104,7 +104,10 @@ pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<T
     // §6: the scope may be narrowed, never widened beyond the original
     // grant, nor beyond what the client may have now.
     let grantable = policy.narrow(&family.scope);
-    let scope = request.scope.unwrap_or_else(|| grantable.clone());
+    let scope = match request.scope.as_deref() {
+        None => grantable.clone(),
+        Some(value) => ScopeSet::parse(value).map_err(ProtocolError::invalid_scope)?,
+    };
     if scope.is_empty() || !scope.is_subset_of(&grantable) {
         return Err(ProtocolError::invalid_scope("the scope exceeds what was granted or is still allowed"));
     }

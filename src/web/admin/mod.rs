@@ -38,7 +38,7 @@ async fn require_admin(
     request: Request,
     next: Next,
 ) -> Result<Response, ProtocolError> {
-    let token = crate::web::bearer::from_headers(request.headers())?;
+    let token = crate::web::bearer_token::from_headers(request.headers())?;
     let claims = access_token::validate(&state, token).await?.ok_or_else(bearer::invalid_token)?;
     // RFC 9068 §4: a resource server checks it is the audience; the admin
     // API is this issuer's own resource.

@@ -1,5 +1,4 @@
-//! Token introspection (RFC 7662 §2): callers are confidential clients
-//! (resource servers).
+//! Token introspection (RFC 7662 §2).
 
 use axum::Json;
 use axum::extract::State;
@@ -15,10 +14,7 @@ pub async fn introspect(
     State(state): State<AppState>,
     AuthenticatedClient { client, params }: AuthenticatedClient,
 ) -> Result<Response, ProtocolError> {
-    if !client.is_confidential() {
-        return Err(ProtocolError::invalid_client("this endpoint needs a confidential client"));
-    }
-    let body = introspection::introspect(&state, params.require("token")?).await?;
+    let body = introspection::introspect(&state, &client, params.require("token")?).await?;
     let mut response = Json(body).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)

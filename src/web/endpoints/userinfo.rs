@@ -44,5 +44,5 @@ fn header_token(headers: &HeaderMap) -> Result<Option<String>, ProtocolError> {
     if headers.get(axum::http::header::AUTHORIZATION).is_none() {
         return Ok(None);
     }
-    crate::web::bearer::from_headers(headers).map(|t| Some(t.to_owned()))
+    crate::web::bearer_token::from_headers(headers).map(|t| Some(t.to_owned()))
 }

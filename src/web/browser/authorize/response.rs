@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use url::Url;
 
 use crate::domain::Issuer;
-use crate::protocol::authorize::{AuthorizeError, Rejection, ResponseTarget};
+use crate::protocol::authorize::{AuthorizeError, Rejection, ResponseTarget, Unredirectable};
 use crate::web::browser::page_error::PageError;
 
 /// Why an authorization request failed: before the redirect URI is known
@@ -33,9 +33,33 @@ impl From<AuthorizeError> for AuthorizeFailure {
 impl From<Rejection> for AuthorizeFailure {
     fn from(rejection: Rejection) -> Self {
         match rejection {
-            Rejection::ShowUser { title, message } => Self::Page(PageError::bad_request(title, message)),
+            Rejection::Unredirectable(reason) => Self::Page(unredirectable(reason)),
             Rejection::Redirect(error) => Self::Redirect(error),
             Rejection::Storage(error) => Self::Page(PageError::Storage(error)),
+        }
+    }
+}
+
+/// The page for a request that must not be redirected.
+fn unredirectable(reason: Unredirectable) -> PageError {
+    match reason {
+        Unredirectable::RepeatedParameter(name) => {
+            PageError::bad_request("Invalid request", format!("The {name} parameter is repeated."))
+        }
+        Unredirectable::MissingClientId => PageError::bad_request(
+            "Incomplete request",
+            "The application that sent you here did not identify itself.",
+        ),
+        Unredirectable::UnknownClient => PageError::bad_request(
+            "Unknown application",
+            "The application that sent you here is not registered.",
+        ),
+        Unredirectable::UnregisteredRedirectUri => PageError::bad_request(
+            "Invalid redirect",
+            "The application asked to send you to an address it has not registered.",
+        ),
+        Unredirectable::MissingRedirectUri => {
+            PageError::bad_request("Incomplete request", "The application did not say where to return.")
         }
     }
 }
