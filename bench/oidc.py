@@ -25,6 +25,7 @@ import urllib.parse
 REDIRECT_URI = "http://127.0.0.1:9/cb"
 SCOPE = "openid offline_access"
 COOKIE_NAME = "castellan_session"
+BINDING_COOKIE_NAME = "castellan_login"
 
 
 def fail(message):
@@ -47,18 +48,21 @@ def authorize_path(client_id):
 
 
 class Browser:
-    """One keep-alive connection and one cookie (the session)."""
+    """One keep-alive connection, the session cookie, and the cookie binding
+    a pending sign-in to this browser."""
 
     def __init__(self, base, cookie=None):
         url = urllib.parse.urlsplit(base)
         self.base = base.rstrip("/")
         self.conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=30)
         self.cookie = cookie
+        self.binding = None
 
     def request(self, method, path, body=None, headers=None):
         headers = dict(headers or {})
-        if self.cookie:
-            headers["Cookie"] = self.cookie
+        cookies = [c for c in (self.cookie, self.binding) if c]
+        if cookies:
+            headers["Cookie"] = "; ".join(cookies)
         if body is not None:
             headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         self.conn.request(method, path, body=body, headers=headers)
@@ -68,6 +72,8 @@ class Browser:
             pair = header.split(";", 1)[0].strip()
             if pair.startswith(COOKIE_NAME + "="):
                 self.cookie = pair
+            elif pair.startswith(BINDING_COOKIE_NAME + "="):
+                self.binding = pair
         return response.status, response.headers, data
 
     def local(self, location):
@@ -109,7 +115,7 @@ def signin(base, client_id, username, password):
     form = urllib.parse.urlencode(
         {
             "csrf_token": hidden_input(page, "csrf_token"),
-            "rid": hidden_input(page, "rid"),
+            "request": hidden_input(page, "request"),
             "username": username,
             "password": password,
         }

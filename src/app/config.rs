@@ -76,6 +76,28 @@ impl Config {
         let issuer = get("CASTELLAN_ISSUER").unwrap_or_else(|| "http://127.0.0.1:8080".into());
         let issuer =
             Issuer::parse(&issuer).map_err(|m| error("CASTELLAN_ISSUER", format!("{issuer:?} {m}")))?;
+        let allow_http_issuer = match get("CASTELLAN_ALLOW_HTTP_ISSUER").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(error(
+                    "CASTELLAN_ALLOW_HTTP_ISSUER",
+                    format!("{other:?} is neither true nor false"),
+                ));
+            }
+        };
+        // RFC 8414 §2 and RFC 9700 §4.1: tokens, codes and passwords must not
+        // cross a network in the clear. Plain http is for this machine only,
+        // unless the operator says otherwise.
+        if !issuer.is_https() && !issuer.is_loopback() && !allow_http_issuer {
+            return Err(error(
+                "CASTELLAN_ISSUER",
+                format!(
+                    "{issuer:?} is plain http on a host other than this machine: use https, \
+                     or set CASTELLAN_ALLOW_HTTP_ISSUER=true to accept it"
+                ),
+            ));
+        }
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         if !["sqlite:", "postgres:", "postgresql:"].iter().any(|p| database_url.starts_with(p)) {
             return Err(error("DATABASE_URL", "must start with sqlite:// or postgres://"));
@@ -236,10 +258,24 @@ mod tests {
     }
 
     #[test]
+    fn a_plain_http_issuer_off_this_machine_needs_an_explicit_opt_in() {
+        let remote = ("CASTELLAN_ISSUER", "http://id.example.com");
+        assert!(config(&[remote]).is_err());
+        assert!(config(&[remote, ("CASTELLAN_ALLOW_HTTP_ISSUER", "true")]).is_ok());
+        assert!(config(&[remote, ("CASTELLAN_ALLOW_HTTP_ISSUER", "yes")]).is_err());
+        assert!(config(&[("CASTELLAN_ISSUER", "http://localhost:8080")]).is_ok());
+        assert!(config(&[("CASTELLAN_ISSUER", "HTTPS://id.example.com")]).is_ok());
+    }
+
+    #[test]
     fn bad_values_name_their_variable() {
         assert_eq!(config(&[("CASTELLAN_ISSUER", "not a url")]).unwrap_err().variable, "CASTELLAN_ISSUER");
         assert_eq!(
             config(&[("CASTELLAN_ISSUER", "https://a.example/?x=1")]).unwrap_err().variable,
+            "CASTELLAN_ISSUER"
+        );
+        assert_eq!(
+            config(&[("CASTELLAN_ISSUER", "http://id.example.com")]).unwrap_err().variable,
             "CASTELLAN_ISSUER"
         );
         assert_eq!(config(&[("CASTELLAN_LISTEN", "nowhere")]).unwrap_err().variable, "CASTELLAN_LISTEN");

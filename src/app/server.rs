@@ -40,8 +40,17 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
 /// [`build_state`] with a clock a test may move forward.
 pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppState, StartError> {
     let storage = Storage::connect(&config.database_url, config.database_max_connections).await?;
-    if config.issuer().is_https() && config.key_encryption_key.is_none() {
-        tracing::warn!("CASTELLAN_KEY_ENCRYPTION_KEY is unset: signing keys are stored unencrypted");
+    if config.key_encryption_key.is_none() {
+        tracing::warn!(
+            "CASTELLAN_KEY_ENCRYPTION_KEY is unset: signing keys are stored unencrypted, and anyone who can \
+             read the database can sign tokens"
+        );
+    }
+    if !config.issuer().is_https() && !config.issuer().is_loopback() {
+        tracing::warn!(
+            issuer = %config.issuer(),
+            "the issuer is plain http (CASTELLAN_ALLOW_HTTP_ISSUER=true): passwords and tokens cross the network unencrypted"
+        );
     }
     let keys = Keyring::load(storage.keys.clone(), config.key_encryption_key.clone(), clock.clone()).await?;
     let revocations =

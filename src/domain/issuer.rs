@@ -3,12 +3,18 @@
 
 use std::fmt;
 
-use url::Url;
+use url::{Host, Url};
 
 /// An `http`/`https` URL with a host and no query or fragment, kept exactly
-/// as configured (a trailing slash, if given, is part of it).
+/// as configured (a trailing slash, if given, is part of it). What the
+/// scheme and host mean is decided from the parsed URL, never from the
+/// spelling (`HTTPS://` is https).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issuer(String);
+pub struct Issuer {
+    value: String,
+    https: bool,
+    loopback: bool,
+}
 
 impl Issuer {
     /// RFC 8414 §2: https (http is allowed here for local use), no query or
@@ -21,25 +27,60 @@ impl Issuer {
         if url.query().is_some() || url.fragment().is_some() || value.contains('?') || value.contains('#') {
             return Err("must not have a query or fragment (RFC 8414 §2)");
         }
-        Ok(Self(value.to_owned()))
+        let loopback = match url.host() {
+            Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(Host::Ipv4(address)) => address.is_loopback(),
+            Some(Host::Ipv6(address)) => address.is_loopback(),
+            None => false,
+        };
+        Ok(Self { value: value.to_owned(), https: url.scheme() == "https", loopback })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.value
     }
 
     pub fn is_https(&self) -> bool {
-        self.0.starts_with("https://")
+        self.https
+    }
+
+    /// Served on this machine only (`localhost`, 127.0.0.0/8, `::1`):
+    /// plain http is then acceptable.
+    pub fn is_loopback(&self) -> bool {
+        self.loopback
     }
 
     /// The absolute URL of one of our endpoints, `path` starting with `/`.
     pub fn endpoint(&self, path: &str) -> String {
-        format!("{}{}", self.0.trim_end_matches('/'), path)
+        format!("{}{}", self.value.trim_end_matches('/'), path)
     }
 }
 
 impl fmt::Display for Issuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_is_decided_from_the_parsed_scheme_not_its_spelling() {
+        assert!(Issuer::parse("HTTPS://id.example.com").unwrap().is_https());
+        assert!(Issuer::parse("https://id.example.com/").unwrap().is_https());
+        assert!(!Issuer::parse("http://id.example.com").unwrap().is_https());
+    }
+
+    #[test]
+    fn loopback_issuers_are_localhost_and_loopback_addresses() {
+        for loopback in ["http://127.0.0.1:8080", "http://LOCALHOST:1", "http://[::1]:80", "http://127.9.9.9"]
+        {
+            assert!(Issuer::parse(loopback).unwrap().is_loopback(), "{loopback}");
+        }
+        for remote in ["http://id.example.com", "http://10.0.0.1", "http://localhost.example.com"] {
+            assert!(!Issuer::parse(remote).unwrap().is_loopback(), "{remote}");
+        }
     }
 }

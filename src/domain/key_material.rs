@@ -4,9 +4,8 @@
 
 use std::fmt;
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
@@ -15,6 +14,8 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Value, json};
+
+use crate::domain::sealing::SealingKey;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -172,41 +173,18 @@ impl KeyEncryptionKey {
             .map_err(|_| format!("must decode to 32 bytes, not {}", bytes.len()))
     }
 
-    fn aead(&self) -> LessSafeKey {
-        // A 32-byte key is always valid for AES-256-GCM.
-        #[allow(clippy::expect_used)]
-        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).expect("32-byte AES key"))
+    fn sealing_key(&self) -> SealingKey {
+        SealingKey::from_bytes(self.0)
     }
 
-    /// `nonce || ciphertext || tag`; the kid is bound in as associated data,
-    /// so a sealed key cannot be swapped onto another row.
+    /// The kid is bound in as associated data, so a sealed key cannot be
+    /// swapped onto another row.
     pub fn seal(&self, kid: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new().fill(&mut nonce).map_err(|_| KeyError::Generation)?;
-        let mut sealed = plaintext.to_vec();
-        self.aead()
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(kid.as_bytes()),
-                &mut sealed,
-            )
-            .map_err(|_| KeyError::Generation)?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        Ok(out)
+        self.sealing_key().seal(kid.as_bytes(), plaintext).map_err(|_| KeyError::Generation)
     }
 
     pub fn open(&self, kid: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let failed = || KeyError::Decryption(kid.to_owned());
-        if sealed.len() < NONCE_LEN {
-            return Err(failed());
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| failed())?;
-        let mut buffer = ciphertext.to_vec();
-        let plaintext =
-            self.aead().open_in_place(nonce, Aad::from(kid.as_bytes()), &mut buffer).map_err(|_| failed())?;
-        Ok(plaintext.to_vec())
+        self.sealing_key().open(kid.as_bytes(), sealed).ok_or_else(|| KeyError::Decryption(kid.to_owned()))
     }
 }
 

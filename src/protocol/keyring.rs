@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::MAX_ACCESS_TOKEN_TTL_SECS;
-use crate::domain::{Clock, KeyAlgorithm, KeyEncryptionKey, KeyError, KeyMaterial};
-use crate::storage::{KeyStore, StorageError, StoredKey};
+use crate::domain::sealing::SEALING_KEY_BYTES;
+use crate::domain::{Clock, KeyAlgorithm, KeyEncryptionKey, KeyError, KeyMaterial, SealingKey};
+use crate::storage::{KeyStore, StorageError, StoredKey, StoredSecret};
 
 /// How often each instance re-reads the signing keys (to pick up a rotation).
 pub const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
@@ -44,7 +45,13 @@ pub struct Keyring {
     /// When an unknown `kid` last caused a reload; periodic reloads do not
     /// count, so a key rotated in elsewhere is picked up at its first token.
     last_unknown_kid_reload: Mutex<Option<Instant>>,
+    /// Seals what browsers carry between pages for us (a pending
+    /// authorization request, for one): shared by every instance.
+    browser_sealing_key: SealingKey,
 }
+
+/// The name under which the browser sealing key is stored.
+const BROWSER_SEALING_KEY: &str = "browser-sealing-key";
 
 impl Keyring {
     /// Makes sure each algorithm has an active key, then loads them all.
@@ -53,12 +60,15 @@ impl Keyring {
         encryption_key: Option<KeyEncryptionKey>,
         clock: Clock,
     ) -> Result<Self, KeyringError> {
+        let browser_sealing_key =
+            shared_secret(store.as_ref(), encryption_key.as_ref(), BROWSER_SEALING_KEY, clock.now()).await?;
         let keyring = Self {
             store,
             encryption_key,
             clock,
             keys: RwLock::new(Arc::default()),
             last_unknown_kid_reload: Mutex::new(None),
+            browser_sealing_key,
         };
         let published = keyring.store.published_keys(keyring.clock.now()).await?;
         for algorithm in KeyAlgorithm::ALL {
@@ -72,6 +82,10 @@ impl Keyring {
         }
         keyring.reload().await?;
         Ok(keyring)
+    }
+
+    pub fn browser_sealing_key(&self) -> &SealingKey {
+        &self.browser_sealing_key
     }
 
     fn new_stored_key(&self, algorithm: KeyAlgorithm) -> Result<StoredKey, KeyError> {
@@ -191,4 +205,29 @@ impl Keyring {
         }
         Ok(())
     }
+}
+
+/// The secret `name` all instances share, made by whichever starts first;
+/// sealed under the key encryption key when there is one.
+async fn shared_secret(
+    store: &dyn KeyStore,
+    encryption_key: Option<&KeyEncryptionKey>,
+    name: &str,
+    now: i64,
+) -> Result<SealingKey, KeyringError> {
+    let fresh = SealingKey::generate().map_err(|_| KeyError::Generation)?;
+    let (secret, encrypted) = match encryption_key {
+        Some(kek) => (kek.seal(name, fresh.as_bytes())?, true),
+        None => (fresh.as_bytes().to_vec(), false),
+    };
+    let candidate = StoredSecret { name: name.to_owned(), secret, encrypted, created_at: now };
+    let stored = store.secret_or_insert(&candidate).await?;
+    let bytes = match (stored.encrypted, encryption_key) {
+        (false, _) => stored.secret,
+        (true, Some(kek)) => kek.open(name, &stored.secret)?,
+        (true, None) => return Err(KeyError::EncryptionKeyMissing(name.to_owned()).into()),
+    };
+    let bytes = <[u8; SEALING_KEY_BYTES]>::try_from(bytes.as_slice())
+        .map_err(|_| KeyError::Unreadable(name.to_owned()))?;
+    Ok(SealingKey::from_bytes(bytes))
 }

@@ -104,6 +104,19 @@ pub trait KeyStore: Send + Sync {
     /// and makes `key` active, atomically.
     async fn rotate_key(&self, key: &StoredKey, publish_until: i64) -> Result<(), StorageError>;
     async fn prune_keys(&self, now: i64) -> Result<u64, StorageError>;
+    /// The secret named `candidate.name`, inserting `candidate` first if
+    /// there is none: instances starting together agree on one.
+    async fn secret_or_insert(&self, candidate: &StoredSecret) -> Result<StoredSecret, StorageError>;
+}
+
+/// A secret the server made for itself (see `KeyStore::secret_or_insert`).
+#[derive(Clone)]
+pub struct StoredSecret {
+    pub name: String,
+    pub secret: Vec<u8>,
+    /// Sealed under the key encryption key.
+    pub encrypted: bool,
+    pub created_at: i64,
 }
 
 #[async_trait]

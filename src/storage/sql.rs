@@ -9,7 +9,9 @@ use sqlx::Row;
 
 use crate::domain::{Client, ClientId, ClientMetadata};
 use crate::domain::secret::SecretHash;
-use crate::storage::{ClientStore, HealthCheck, KeyStore, RevocationStore, StorageError, StoredKey};
+use crate::storage::{
+    ClientStore, HealthCheck, KeyStore, RevocationStore, StorageError, StoredKey, StoredSecret,
+};
 
 pub struct Store {
     pool: sqlx::Pool<Db>,
@@ -207,6 +209,29 @@ impl KeyStore for Store {
                 .execute(&self.pool)
                 .await?;
         Ok(result.rows_affected())
+    }
+
+    async fn secret_or_insert(&self, candidate: &StoredSecret) -> Result<StoredSecret, StorageError> {
+        sqlx::query(
+            "INSERT INTO server_secrets (name, secret, encrypted, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(candidate.name.clone())
+        .bind(candidate.secret.clone())
+        .bind(candidate.encrypted)
+        .bind(candidate.created_at)
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query("SELECT name, secret, encrypted, created_at FROM server_secrets WHERE name = $1")
+            .bind(candidate.name.clone())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(StoredSecret {
+            name: row.try_get("name")?,
+            secret: row.try_get("secret")?,
+            encrypted: row.try_get("encrypted")?,
+            created_at: row.try_get("created_at")?,
+        })
     }
 }
 

@@ -47,14 +47,19 @@ pub fn router(state: AppState) -> Router {
         .route(routes::CONSENT, get(consent::show).post(consent::submit))
         .route(routes::END_SESSION, get(logout::logout_get).post(logout::logout_post))
         .layer(session::layer(&state));
-    public
+    let router = public
         .merge(browser)
         .merge(admin::router(state.clone()))
         .route_layer(axum::middleware::from_fn(middleware::request_span))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn(middleware::response_defaults))
-        .with_state(state)
+        .layer(axum::middleware::from_fn(middleware::response_defaults));
+    let router = if state.settings.issuer.is_https() {
+        router.layer(axum::middleware::from_fn(middleware::strict_transport_security))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 /// Serves the router on `listener` until `shutdown` completes; requests in

@@ -18,3 +18,4 @@ mod oidc;
 mod revocation;
 mod smoke;
 mod storage_contract;
+mod transport;

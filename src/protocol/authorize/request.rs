@@ -9,8 +9,18 @@ use crate::protocol::Context;
 use crate::protocol::id_token;
 use crate::protocol::scope_policy::ScopePolicy;
 
-const MAX_NONCE_LEN: usize = 512;
-const MAX_LOGIN_HINT_LEN: usize = 256;
+/// Every parameter that is kept while the user signs in has a bound, checked
+/// before anything else is done with the request. `state` is opaque to us;
+/// 2 KiB is far above what clients send (usually a random value or a hash).
+pub const MAX_STATE_LEN: usize = 2048;
+const BOUNDS: [(&str, usize); 6] = [
+    ("nonce", 512),
+    ("scope", 2048),
+    ("login_hint", 256),
+    ("id_token_hint", 8192),
+    ("prompt", 64),
+    ("max_age", 10),
+];
 
 /// `repeated` names a parameter the request carried more than once: a page
 /// if it is the client or redirect URI, else `invalid_request` (§4.1.2.1).
@@ -25,11 +35,23 @@ pub async fn validate(
         }
     }
     let client = client(ctx, params).await?;
+    let state = params.get("state");
+    let state_too_long = state.is_some_and(|state| state.len() > MAX_STATE_LEN);
     let target = ResponseTarget {
         redirect_uri: redirect_uri(&client, params)?,
-        state: params.get("state").map(str::to_owned),
+        // An over-long state is not echoed back: it would only make the
+        // error redirect as large as the request.
+        state: state.filter(|_| !state_too_long).map(str::to_owned),
     };
     let fail = |code: Code, description: &str| AuthorizeError::new(&target, code, description);
+    if state_too_long {
+        return Err(fail(Code::InvalidRequest, "state is longer than 2048 bytes").into());
+    }
+    if let Some((name, _)) =
+        BOUNDS.iter().find(|(name, max)| params.get(name).is_some_and(|v| v.len() > *max))
+    {
+        return Err(fail(Code::InvalidRequest, &format!("{name} is too long")).into());
+    }
     if repeated.is_some() {
         // The name is not echoed: error_description is limited to printable
         // ASCII without quotes (RFC 6749 §4.1.2.1).
@@ -70,10 +92,7 @@ pub async fn validate(
         ),
     };
     let nonce = params.get("nonce").map(str::to_owned);
-    if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_LEN) {
-        return Err(fail(Code::InvalidRequest, "nonce is too long").into());
-    }
-    let login_hint = params.get("login_hint").map(str::to_owned).filter(|h| h.len() <= MAX_LOGIN_HINT_LEN);
+    let login_hint = params.get("login_hint").map(str::to_owned);
     let expected_subject = match params.get("id_token_hint") {
         None => None,
         Some(hint) => Some(

@@ -9,6 +9,7 @@ use axum::response::Response;
 use tower_sessions::Session;
 
 use super::authorize;
+use super::login_request::{self, BrowserBinding, LoginRequest};
 use super::page_error::PageError;
 use super::page_form::{PageForm, PageQuery};
 use super::pages::{self, LoginForm};
@@ -16,6 +17,7 @@ use super::session::{self, PendingAuthorization};
 use crate::domain::Params;
 use crate::domain::Username;
 use crate::domain::user::MAX_PASSWORD_BYTES;
+use crate::protocol::authorize::AuthorizationRequest;
 use crate::protocol::password;
 use crate::protocol::throttle::{self, Admission};
 use crate::web::AppState;
@@ -23,21 +25,28 @@ use crate::web::AppState;
 /// The same message whether the user is unknown or the password wrong.
 const BAD_CREDENTIALS: &str = "Incorrect username or password.";
 
-pub async fn show(State(state): State<AppState>, session: Session, PageQuery(params): PageQuery) -> Response {
-    let request_id = params.get("rid").unwrap_or_default();
-    match render(&state, &session, request_id, None, StatusCode::OK, None).await {
-        Ok(response) => response,
-        Err(error) => error.render(&state.settings.issuer),
-    }
+pub async fn show(
+    State(state): State<AppState>,
+    binding: BrowserBinding,
+    PageQuery(params): PageQuery,
+) -> Response {
+    let sealed = params.get("request").unwrap_or_default();
+    let Some(LoginRequest { request, .. }) = login_request::open(&state, &binding, sealed) else {
+        return PageError::expired_request().render(&state.settings.issuer);
+    };
+    LoginPage { state: &state, binding: &binding, sealed, request: &request }
+        .render(None, StatusCode::OK, None)
+        .await
 }
 
 pub async fn submit(
     State(state): State<AppState>,
     session: Session,
+    binding: BrowserBinding,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     PageForm(params): PageForm,
 ) -> Response {
-    sign_in(&state, &session, peer, &params)
+    sign_in(&state, &session, &binding, peer, &params)
         .await
         .unwrap_or_else(|error| error.render(&state.settings.issuer))
 }
@@ -45,25 +54,31 @@ pub async fn submit(
 async fn sign_in(
     state: &AppState,
     session: &Session,
+    binding: &BrowserBinding,
     peer: SocketAddr,
     params: &Params,
 ) -> Result<Response, PageError> {
-    if !session::csrf_matches(session, params.get("csrf_token")).await? {
+    if !binding.matches(params.get("csrf_token")) {
         return Err(PageError::Forbidden);
     }
-    let request_id = params.get("rid").unwrap_or_default();
-    let mut pending = pending(state, session, request_id).await?;
+    let sealed = params.get("request").unwrap_or_default();
+    let LoginRequest { id, request } =
+        login_request::open(state, binding, sealed).ok_or_else(PageError::expired_request)?;
+    if session::login_completed(session, &id).await? {
+        return Err(PageError::expired_request());
+    }
+    let page = LoginPage { state, binding, sealed, request: &request };
     let username = params.get("username").and_then(|u| Username::parse(u).ok());
     let (Some(username), Some(password)) = (username, params.get("password")) else {
-        let error = Some("Enter your username and password.");
-        return render(state, session, request_id, error, StatusCode::BAD_REQUEST, None).await;
+        return Ok(page
+            .render(Some("Enter your username and password."), StatusCode::BAD_REQUEST, None)
+            .await);
     };
     let key = username.key();
     if let Admission::Refused { retry_after } = throttle::admit(state, &key, peer.ip()).await? {
         let message = format!("Too many failed sign-ins. Try again in {}.", wait_in_words(retry_after));
-        let typed = Some(username.as_str());
         let mut response =
-            render(state, session, request_id, Some(&message), StatusCode::TOO_MANY_REQUESTS, typed).await?;
+            page.render(Some(&message), StatusCode::TOO_MANY_REQUESTS, Some(username.as_str())).await;
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         return Ok(response);
     }
@@ -73,55 +88,58 @@ async fn sign_in(
     let too_long = password.len() > MAX_PASSWORD_BYTES;
     let verified = password::verify(stored_hash.filter(|_| !too_long), password.to_owned()).await;
     let Some(user) = user.filter(|_| verified && !too_long) else {
-        let typed = username.as_str();
-        return render(
-            state,
-            session,
-            request_id,
-            Some(BAD_CREDENTIALS),
-            StatusCode::UNAUTHORIZED,
-            Some(typed),
-        )
-        .await;
+        return Ok(page
+            .render(Some(BAD_CREDENTIALS), StatusCode::UNAUTHORIZED, Some(username.as_str()))
+            .await);
     };
     throttle::succeeded(state, &key, peer.ip()).await?;
     session::sign_in(state, session, user.id.clone()).await?;
-    tracing::info!(user_id = %user.id, client_id = %pending.request.client_id, "user signed in");
-    pending.signed_in_for_it = true;
-    Ok(authorize::proceed(state, session, Some(request_id.to_owned()), pending)
+    session::complete_login(session, &id).await?;
+    tracing::info!(user_id = %user.id, client_id = %request.client_id, "user signed in");
+    let pending = PendingAuthorization {
+        request,
+        created_at: state.clock.now(),
+        signed_in_for_it: true,
+        awaiting_consent: false,
+    };
+    Ok(authorize::proceed(state, session, binding, pending)
         .await
         .unwrap_or_else(|failure| failure.into_response(&state.settings.issuer)))
 }
 
-async fn pending(
-    state: &AppState,
-    session: &Session,
-    request_id: &str,
-) -> Result<PendingAuthorization, PageError> {
-    session::get_pending(state, session, request_id).await?.ok_or_else(PageError::expired_request)
+/// The login page for one sealed request.
+struct LoginPage<'a> {
+    state: &'a AppState,
+    binding: &'a BrowserBinding,
+    sealed: &'a str,
+    request: &'a AuthorizationRequest,
 }
 
-async fn render(
-    state: &AppState,
-    session: &Session,
-    request_id: &str,
-    error: Option<&str>,
-    status: StatusCode,
-    typed_username: Option<&str>,
-) -> Result<Response, PageError> {
-    let pending = pending(state, session, request_id).await?;
-    let client = state.clients.get(&pending.request.client_id).await?;
-    let client_name = client
-        .and_then(|c| c.metadata.client_name.clone())
-        .unwrap_or_else(|| pending.request.client_id.as_str().to_owned());
-    let form = LoginForm {
-        request_id: request_id.to_owned(),
-        csrf_token: session::csrf_token(session).await?,
-        client_name,
-        username: typed_username.map(str::to_owned).or(pending.request.login_hint).unwrap_or_default(),
-        error: error.map(str::to_owned),
-    };
-    Ok(pages::login_page(&state.settings.issuer, &form, status))
+impl LoginPage<'_> {
+    /// The form, with `status` (200 at first, 401 after a failed attempt, say).
+    async fn render(
+        &self,
+        error: Option<&str>,
+        status: StatusCode,
+        typed_username: Option<&str>,
+    ) -> Response {
+        let (state, request) = (self.state, self.request);
+        let client = match state.clients.get(&request.client_id).await {
+            Ok(client) => client,
+            Err(error) => return PageError::from(error).render(&state.settings.issuer),
+        };
+        let client_name = client
+            .and_then(|c| c.metadata.client_name.clone())
+            .unwrap_or_else(|| request.client_id.as_str().to_owned());
+        let form = LoginForm {
+            sealed_request: self.sealed.to_owned(),
+            csrf_token: self.binding.csrf_token().to_owned(),
+            client_name,
+            username: typed_username.or(request.login_hint.as_deref()).unwrap_or_default().to_owned(),
+            error: error.map(str::to_owned),
+        };
+        pages::login_page(&state.settings.issuer, &form, status)
+    }
 }
 
 fn wait_in_words(seconds: i64) -> String {

@@ -3,7 +3,9 @@
 
 pub mod authorize;
 pub mod consent;
+pub mod cookies;
 pub mod login;
+pub mod login_request;
 pub mod logout;
 pub mod page_error;
 pub mod page_form;

@@ -147,8 +147,8 @@ async fn a_request_waiting_for_sign_in_cannot_be_consented_to(backend: Backend) 
     let landing = ua.follow(auth.url.as_str()).await;
     let login = landing.page();
     assert!(login.login_form().is_some(), "{}", login.body);
-    let rid = login.url.query_pairs().find(|(k, _)| k == "rid").map(|(_, v)| v.into_owned()).unwrap();
-    let consent = ua.get(&app.url(&format!("/consent?rid={rid}"))).await;
+    let sealed = login.url.query_pairs().find(|(k, _)| k == "request").map(|(_, v)| v.into_owned()).unwrap();
+    let consent = ua.get(&app.url(&format!("/consent?rid={sealed}"))).await;
     assert_eq!(consent.status(), 400);
     assert!(consent.headers().get("location").is_none());
 }

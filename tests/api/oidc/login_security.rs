@@ -123,7 +123,8 @@ async fn signing_in_sets_a_fresh_http_only_session_cookie(backend: Backend) {
 }
 
 /// A login post for an authorization request the server does not know (a
-/// made-up or already finished `rid`) is a 4xx page: no redirect, no code.
+/// made-up or already finished sealed `request`) is a 4xx page: no redirect,
+/// no code.
 async fn a_login_for_an_unknown_or_finished_request_is_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     create_user(&app, "alice", json!({})).await;
@@ -131,7 +132,7 @@ async fn a_login_for_an_unknown_or_finished_request_is_refused(backend: Backend)
     let (mut ua, auth) = at_login_page(&app, &rp).await;
     let form = ua.page().login_form().unwrap();
     let credentials = [("username", "alice"), ("password", PASSWORD)];
-    let made_up = [credentials[0], credentials[1], ("rid", "no-such-request-0123456789")];
+    let made_up = [credentials[0], credentials[1], ("request", "no-such-request-0123456789")];
     let response = ua.submit_raw(&form, &made_up, None).await;
     assert!(response.status().is_client_error(), "{}", response.status());
     let callback = ua.submit(&form, &credentials, None).await.callback();

@@ -4,6 +4,7 @@
 //! party is the `openidconnect` crate, configured through discovery; the
 //! browser is [`user_agent::UserAgent`].
 
+mod anonymous_requests;
 mod authorize_errors;
 mod code_flow;
 mod consent;

@@ -19,8 +19,8 @@ fn assert_login_page(app: &TestApp, landing: Landing) {
 }
 
 /// OIDC Core §3.1.2.1: without a session the request redirects to the login
-/// page (`<issuer>/login?rid=…`), whose form posts to an absolute URL with
-/// hidden `csrf_token` and `rid`.
+/// page (`<issuer>/login?request=…`, the request sealed), whose form posts
+/// to an absolute URL with hidden `csrf_token` and `request`.
 async fn without_a_session_the_user_is_sent_to_the_login_page(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let rp = Rp::public(&app).await;
@@ -31,14 +31,14 @@ async fn without_a_session_the_user_is_sent_to_the_login_page(backend: Backend) 
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let login = Url::parse(&app.address).unwrap().join(&location).unwrap();
     assert!(login.as_str().starts_with(&app.url("/login?")), "{login}");
-    assert!(param(&login, "rid").is_some_and(|rid| !rid.is_empty()), "{login}");
+    assert!(param(&login, "request").is_some_and(|r| !r.is_empty()), "{login}");
     let mut ua = ua;
     let page = ua.follow(login.as_str()).await.page();
     let form = page.login_form().expect("a login form");
     assert!(form.method.eq_ignore_ascii_case("post"));
     assert!(form.action.as_str().starts_with(&app.address), "{}", form.action);
     assert!(form.field("csrf_token").is_some_and(|t| t.len() >= 16), "{form:?}");
-    assert_eq!(form.field("rid"), param(&login, "rid").as_deref());
+    assert_eq!(form.field("request"), param(&login, "request").as_deref());
     assert_eq!(form.buttons.len(), 1, "{form:?}");
 }
 

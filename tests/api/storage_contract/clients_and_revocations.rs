@@ -1,7 +1,8 @@
-//! Registered clients, and the list of revoked access tokens.
+//! Registered clients, the list of revoked access tokens, and the secrets
+//! the server makes for itself.
 
 use castellan::domain::secret::{Secret, SecretHash};
-use castellan::storage::StorageError;
+use castellan::storage::{StorageError, StoredSecret};
 
 use super::{NOW, client, jtis, set};
 use crate::both_backends;
@@ -16,7 +17,25 @@ both_backends!(
     revoking_the_same_jti_twice_keeps_one_revocation,
     revoked_since_never_returns_an_expired_revocation,
     pruning_revocations_deletes_only_expired_ones,
+    the_first_secret_stored_under_a_name_is_the_one_everyone_gets,
 );
+
+/// Two instances starting together each offer a secret; both get the first.
+async fn the_first_secret_stored_under_a_name_is_the_one_everyone_gets(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    let offer = |secret: &[u8], encrypted| StoredSecret {
+        name: "browser-sealing-key".to_owned(),
+        secret: secret.to_vec(),
+        encrypted,
+        created_at: NOW,
+    };
+    let first = storage.keys.secret_or_insert(&offer(b"first", true)).await.expect("insert");
+    assert_eq!((first.secret.as_slice(), first.encrypted, first.created_at), (&b"first"[..], true, NOW));
+    let second = storage.keys.secret_or_insert(&offer(b"second", false)).await.expect("read");
+    assert_eq!((second.secret.as_slice(), second.encrypted), (&b"first"[..], true));
+    let other = StoredSecret { name: "other".to_owned(), ..offer(b"other", false) };
+    assert_eq!(storage.keys.secret_or_insert(&other).await.expect("insert").secret, b"other");
+}
 
 async fn a_client_is_inserted_read_listed_updated_and_deleted(backend: Backend) {
     let (_database, storage) = fresh_storage(backend).await;

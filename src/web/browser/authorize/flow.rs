@@ -8,16 +8,18 @@ use super::response::{self, AuthorizeFailure, see_other};
 use crate::domain::{Client, ErrorCode as Code, UserId};
 use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
 use crate::storage::StorageError;
+use crate::web::browser::login_request::{self, BrowserBinding};
 use crate::web::browser::page_error::PageError;
 use crate::web::browser::session::{self, PendingAuthorization, SignedIn};
 use crate::web::{AppState, routes};
 
-/// Moves `pending` on: to the login page, to the consent page, or back to
-/// the client with a code. `request_id` names it if it is already stored.
+/// Moves `pending` on: to the login page (the request sealed into its URL,
+/// nothing stored), to the consent page (stored in the signed-in user's
+/// session), or back to the client with a code.
 pub async fn proceed(
     state: &AppState,
     session: &Session,
-    request_id: Option<String>,
+    binding: &BrowserBinding,
     pending: PendingAuthorization,
 ) -> Result<Response, AuthorizeFailure> {
     let request = &pending.request;
@@ -40,9 +42,11 @@ pub async fn proceed(
         if request.prompt.none {
             return Err(AuthorizeError::new(&target, Code::LoginRequired, "the user is not signed in").into());
         }
-        let pending = PendingAuthorization { awaiting_consent: false, ..pending };
-        let id = session::save_pending(state, session, request_id, pending).await.map_err(PageError::from)?;
-        return Ok(see_other(&format!("{}?rid={id}", state.settings.issuer.endpoint(routes::LOGIN))));
+        let sealed = login_request::seal(state, binding, pending.request)?;
+        let mut response =
+            see_other(&format!("{}?request={sealed}", state.settings.issuer.endpoint(routes::LOGIN)));
+        binding.set_cookie_on(state, &mut response);
+        return Ok(response);
     }
     let Some(user) = user else { return Err(PageError::Internal("no user after sign-in".into()).into()) };
     let client = state.clients.get(&request.client_id).await.map_err(PageError::from)?.ok_or_else(|| {
@@ -58,11 +62,8 @@ pub async fn proceed(
             );
         }
         let pending = PendingAuthorization { awaiting_consent: true, ..pending };
-        let id = session::save_pending(state, session, request_id, pending).await.map_err(PageError::from)?;
+        let id = session::save_pending(state, session, None, pending).await.map_err(PageError::from)?;
         return Ok(see_other(&format!("{}?rid={id}", state.settings.issuer.endpoint(routes::CONSENT))));
-    }
-    if let Some(id) = request_id {
-        session::remove_pending(state, session, &id).await.map_err(PageError::from)?;
     }
     issue_code(state, request, &user).await
 }

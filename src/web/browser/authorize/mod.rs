@@ -11,6 +11,7 @@ use tower_sessions::Session;
 
 pub use flow::{issue_code, proceed};
 
+use super::login_request::BrowserBinding;
 use super::page_error::PageError;
 use super::page_form::PageForm;
 use super::session::PendingAuthorization;
@@ -19,13 +20,22 @@ use crate::protocol::authorize;
 use crate::web::{AppState, routes};
 use response::{AuthorizeFailure, see_other};
 
+/// Far above any valid request (each parameter kept has its own bound).
+const MAX_QUERY_LEN: usize = 16 * 1024;
+
 pub async fn authorize_get(
     State(state): State<AppState>,
     session: Session,
+    binding: BrowserBinding,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = Params::parse_keeping_first(query.unwrap_or_default().as_bytes());
-    start(&state, &session, params).await
+    let query = query.unwrap_or_default();
+    if query.len() > MAX_QUERY_LEN {
+        return PageError::bad_request("Invalid request", "The authorization request is too large.")
+            .render(&state.settings.issuer);
+    }
+    let params = Params::parse_keeping_first(query.as_bytes());
+    start(&state, &session, &binding, params).await
 }
 
 /// OpenID Connect Core §3.1.2.1: the same request may come as a form POST.
@@ -43,6 +53,7 @@ pub async fn authorize_post(State(state): State<AppState>, PageForm(params): Pag
 async fn start(
     state: &AppState,
     session: &Session,
+    binding: &BrowserBinding,
     params: Result<(Params, Option<String>), ProtocolError>,
 ) -> Response {
     let (params, repeated) = match params {
@@ -64,7 +75,7 @@ async fn start(
         signed_in_for_it: false,
         awaiting_consent: false,
     };
-    match proceed(state, session, None, pending).await {
+    match proceed(state, session, binding, pending).await {
         Ok(response) => response,
         Err(failure) => failure.into_response(&state.settings.issuer),
     }

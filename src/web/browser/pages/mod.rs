@@ -35,9 +35,10 @@ pub struct ScopeLine {
     pub description: String,
 }
 
-/// The login form: posts `csrf_token`, `rid`, `username`, `password` to `routes::LOGIN`.
+/// The login form: posts `csrf_token`, `request`, `username`, `password` to `routes::LOGIN`.
 pub struct LoginForm {
-    pub request_id: String,
+    /// The pending authorization request, sealed (see `login_request`).
+    pub sealed_request: String,
     pub csrf_token: String,
     pub client_name: String,
     pub username: String,

@@ -17,7 +17,7 @@ const EVIL_ESCAPED: &str = "&#60;script&#62;alert(1)&#60;/script&#62;&#34;&#39;&
 
 fn login_form(error: Option<&str>) -> LoginForm {
     LoginForm {
-        request_id: "rid-1".into(),
+        sealed_request: "sealed-1".into(),
         csrf_token: "csrf-1".into(),
         client_name: "Photo Print".into(),
         username: "alice".into(),
@@ -83,7 +83,7 @@ async fn login_page_has_username_password_and_one_submit_button() {
     assert_common_markup(&html);
     assert!(html.contains("<form method=\"post\" action=\"https://id.example.com/login\">"));
     assert!(html.contains("name=\"csrf_token\" value=\"csrf-1\""));
-    assert!(html.contains("name=\"rid\" value=\"rid-1\""));
+    assert!(html.contains("name=\"request\" value=\"sealed-1\""));
     assert!(html.contains("name=\"username\" type=\"text\" value=\"alice\" autocomplete=\"username\""));
     assert!(html.contains("name=\"password\" type=\"password\" autocomplete=\"current-password\""));
     assert!(html.contains("<label for=\"username\">") && html.contains("<label for=\"password\">"));
@@ -106,7 +106,7 @@ async fn login_page_shows_the_error_as_an_alert_with_the_given_status() {
 #[tokio::test]
 async fn login_page_escapes_client_name_username_and_error() {
     let form = LoginForm {
-        request_id: EVIL.into(),
+        sealed_request: EVIL.into(),
         csrf_token: EVIL.into(),
         client_name: EVIL.into(),
         username: EVIL.into(),

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::cookie::time::Duration as CookieDuration;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 pub use store::DatabaseSessionStore;
@@ -18,11 +17,13 @@ use crate::domain::UserId;
 use crate::domain::secret::random_token;
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::web::AppState;
+use crate::web::browser::cookies::cookie_name;
 
 pub const COOKIE_NAME: &str = "castellan_session";
 const SIGNED_IN: &str = "signed_in";
 const CSRF_TOKEN: &str = "csrf_token";
 const PENDING: &str = "pending_authorizations";
+const COMPLETED_LOGINS: &str = "completed_logins";
 /// A session's last use is written at most this often (each write extends
 /// the idle timeout), so most requests read the session without writing it.
 const TOUCH_INTERVAL_SECS: i64 = 60;
@@ -36,16 +37,24 @@ const MAX_PENDING: usize = 16;
 pub struct SessionError(#[from] tower_sessions::session::Error);
 
 /// The session cookie: `HttpOnly`, `SameSite=Lax` (it must come along on the
-/// top-level redirect back from a client), `Secure` when the issuer is https.
+/// top-level redirect back from a client), `Secure` and `__Host-` prefixed
+/// when the issuer is https. It has no `Max-Age`: it ends with the browser,
+/// and the server ends it earlier (idle timeout, absolute lifetime), since
+/// only the server's expiry can be trusted.
 pub fn layer(state: &AppState) -> SessionManagerLayer<DatabaseSessionStore> {
-    let idle = CookieDuration::seconds(state.sessions.idle_timeout.as_secs() as i64);
-    SessionManagerLayer::new(DatabaseSessionStore::new(state.storage.sessions.clone(), state.clock.clone()))
-        .with_name(COOKIE_NAME)
+    let issuer = &state.settings.issuer;
+    let store = DatabaseSessionStore::new(
+        state.storage.sessions.clone(),
+        state.clock.clone(),
+        state.sessions.idle_timeout,
+    );
+    SessionManagerLayer::new(store)
+        .with_name(cookie_name(issuer, COOKIE_NAME))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(state.settings.issuer.is_https())
+        .with_secure(issuer.is_https())
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(idle))
+        .with_expiry(Expiry::OnSessionEnd)
 }
 
 /// The signed-in user of a session.
@@ -86,6 +95,24 @@ pub async fn sign_in(state: &AppState, session: &Session, user_id: UserId) -> Re
     let user = SignedIn { user_id, auth_time: now, signed_in_at: now, last_seen: now };
     session.insert(SIGNED_IN, &user).await?;
     Ok(user)
+}
+
+/// Whether this browser has already signed in for the login request `id`
+/// (a sealed request is good for 15 minutes, but for one sign-in).
+pub async fn login_completed(session: &Session, id: &str) -> Result<bool, SessionError> {
+    let completed: Vec<String> = session.get(COMPLETED_LOGINS).await?.unwrap_or_default();
+    Ok(completed.iter().any(|done| done == id))
+}
+
+/// Remembers that the login request `id` has been used; the last few are
+/// kept (a browser has few sign-ins in 15 minutes).
+pub async fn complete_login(session: &Session, id: &str) -> Result<(), SessionError> {
+    let mut completed: Vec<String> = session.get(COMPLETED_LOGINS).await?.unwrap_or_default();
+    completed.push(id.to_owned());
+    let excess = completed.len().saturating_sub(MAX_PENDING);
+    completed.drain(..excess);
+    session.insert(COMPLETED_LOGINS, &completed).await?;
+    Ok(())
 }
 
 /// Ends the session: its record is deleted and the cookie removed.

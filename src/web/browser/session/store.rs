@@ -3,6 +3,7 @@
 //! its SHA-256 is stored.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tower_sessions::session::{Id, Record};
@@ -16,11 +17,18 @@ use crate::storage::SessionRecordStore;
 pub struct DatabaseSessionStore {
     records: Arc<dyn SessionRecordStore>,
     clock: Clock,
+    /// Each save keeps the session for this long more.
+    idle_timeout: Duration,
 }
 
 impl DatabaseSessionStore {
-    pub fn new(records: Arc<dyn SessionRecordStore>, clock: Clock) -> Self {
-        Self { records, clock }
+    pub fn new(records: Arc<dyn SessionRecordStore>, clock: Clock, idle_timeout: Duration) -> Self {
+        Self { records, clock, idle_timeout }
+    }
+
+    /// The cookie has no expiry of its own: the record's is ours.
+    fn expires_at(&self) -> i64 {
+        self.clock.now() + self.idle_timeout.as_secs() as i64
     }
 }
 
@@ -46,7 +54,7 @@ fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
 impl SessionStore for DatabaseSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = encode(record)?;
-        let expires_at = record.expiry_date.unix_timestamp();
+        let expires_at = self.expires_at();
         // A 128-bit random id collides practically never; retry anyway.
         for _ in 0..3 {
             if self.records.create_session(&id_hash(&record.id), &data, expires_at).await.map_err(backend)? {
@@ -59,7 +67,7 @@ impl SessionStore for DatabaseSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = encode(record)?;
-        let expires_at = record.expiry_date.unix_timestamp();
+        let expires_at = self.expires_at();
         self.records.save_session(&id_hash(&record.id), &data, expires_at).await.map_err(backend)
     }
 
