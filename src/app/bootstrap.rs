@@ -35,6 +35,7 @@ pub async fn ensure_admin_client(
             post_logout_redirect_uris: Vec::new(),
             id_token_signed_response_alg: Default::default(),
             first_party: true,
+            require_pkce: None,
         },
         issued_at: now,
     };
