@@ -5,7 +5,9 @@
 use std::fmt;
 use std::sync::LazyLock;
 
-use super::user::MAX_PASSWORD_BYTES;
+/// Longest password accepted (at sign-in too): argon2 hashes any length,
+/// but an unbounded one is a cheap way to make the server work.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// The shortest password accepted, in characters (Unicode code points, as
 /// §5.1.1.2 counts them).
@@ -31,7 +33,6 @@ impl NewPassword {
         if value.chars().count() < MIN_PASSWORD_CHARS {
             return Err("password must be at least 8 characters");
         }
-        // argon2 hashes any length, but an unbounded one makes the server work.
         if value.len() > MAX_PASSWORD_BYTES {
             return Err("password must be at most 1024 bytes");
         }

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ProtocolError;
+pub use super::password_policy::MAX_PASSWORD_BYTES;
 use super::password_policy::NewPassword;
 
 /// A user identifier: server-generated, 128 random bits. It is the `sub` of
@@ -117,10 +118,6 @@ pub struct NewUser {
     pub name: Option<String>,
     pub roles: Vec<String>,
 }
-
-/// Longest password accepted (at sign-in too): argon2 hashes any length,
-/// but an unbounded one is a cheap way to make the server work.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 impl NewUserRequest {
     pub fn validate(self) -> Result<NewUser, ProtocolError> {
