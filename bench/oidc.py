@@ -41,6 +41,8 @@ def authorize_path(client_id):
             "redirect_uri": REDIRECT_URI,
             "scope": SCOPE,
             "state": "s",
+            # An OpenID request with a nonce: a confidential client needs no PKCE (RFC 9700 §2.1.1).
+            "nonce": "n",
         },
         quote_via=urllib.parse.quote,
     )

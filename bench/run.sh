@@ -503,7 +503,8 @@ bench_browser_flows() {
     authorize_url=$BASE$(python3 -c '
 import sys, urllib.parse
 print("/oauth2/authorize?" + urllib.parse.urlencode({"response_type": "code", "client_id": sys.argv[1],
-    "redirect_uri": sys.argv[2], "scope": "openid offline_access", "state": "s"}, quote_via=urllib.parse.quote))
+    "redirect_uri": sys.argv[2], "scope": "openid offline_access", "state": "s", "nonce": "n"},
+    quote_via=urllib.parse.quote))
 ' "$client_id" "$redirect_uri")
 
     # authorize: the measured run also makes the codes of the code run (and

@@ -8,20 +8,11 @@ use crate::domain::secret::SecretHash;
 use crate::domain::{Client, ClientMetadata, GrantType, ScopeSet, TokenEndpointAuthMethod};
 use crate::storage::{ClientStore, StorageError};
 
-/// Below this a secret chosen by an operator may be guessable.
-const RECOMMENDED_SECRET_LEN: usize = 32;
-
 pub async fn ensure_admin_client(
     store: &dyn ClientStore,
     admin: &BootstrapAdmin,
     now: i64,
 ) -> Result<(), StorageError> {
-    if admin.client_secret.expose().len() < RECOMMENDED_SECRET_LEN {
-        tracing::warn!(
-            "CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET is shorter than {RECOMMENDED_SECRET_LEN} characters; \
-             use a long random value (e.g. `openssl rand -hex 32`)"
-        );
-    }
     let client = Client {
         id: admin.client_id.clone(),
         secret_hash: Some(SecretHash::of(&admin.client_secret)),
@@ -35,6 +26,7 @@ pub async fn ensure_admin_client(
             post_logout_redirect_uris: Vec::new(),
             id_token_signed_response_alg: Default::default(),
             first_party: true,
+            require_pkce: None,
         },
         issued_at: now,
     };

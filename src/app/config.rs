@@ -189,11 +189,21 @@ fn default_max_connections(database_url: &str) -> u64 {
     if database_url.starts_with("sqlite:") { 4 } else { 16 }
 }
 
+/// The shortest bootstrap admin secret accepted.
+pub const MIN_BOOTSTRAP_SECRET_CHARS: usize = 32;
+
 fn bootstrap_admin(get: &impl Fn(&str) -> Option<String>) -> Result<Option<BootstrapAdmin>, ConfigError> {
     const ID: &str = "CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_ID";
     const SECRET: &str = "CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET";
     match (get(ID), get(SECRET)) {
         (None, None) => Ok(None),
+        // The key to the admin API: short enough to guess is too short.
+        (Some(_), Some(secret)) if secret.chars().count() < MIN_BOOTSTRAP_SECRET_CHARS => Err(error(
+            SECRET,
+            format!(
+                "must be at least {MIN_BOOTSTRAP_SECRET_CHARS} characters (e.g. the output of `openssl rand -hex 32`)"
+            ),
+        )),
         (Some(id), Some(secret)) => Ok(Some(BootstrapAdmin {
             client_id: ClientId::parse(&id).map_err(|m| error(ID, m))?,
             client_secret: Secret::new(secret),
@@ -284,5 +294,21 @@ mod tests {
             config(&[("CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_ID", "admin")]).unwrap_err().variable,
             "CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET"
         );
+    }
+
+    #[test]
+    fn a_bootstrap_admin_secret_shorter_than_32_characters_is_refused() {
+        let with_secret = |secret: &str| {
+            config(&[
+                ("CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_ID", "admin"),
+                ("CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET", secret),
+            ])
+        };
+        let error = with_secret(&"s".repeat(31)).unwrap_err();
+        assert_eq!(error.variable, "CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET");
+        assert!(error.message.contains("at least 32 characters"), "{error}");
+        assert!(!error.to_string().contains(&"s".repeat(31)), "the secret is not echoed");
+        let admin = with_secret(&"s".repeat(32)).unwrap().bootstrap_admin.unwrap();
+        assert_eq!(admin.client_secret.expose().len(), 32);
     }
 }

@@ -156,11 +156,29 @@ pub struct ClientMetadata {
     /// consent to it (set by an admin; Castellan's extension).
     #[serde(default)]
     pub first_party: bool,
+    /// Castellan's extension: `None` requires PKCE unless an OpenID request
+    /// carries a `nonce`; `true` always; `false` only of public clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pkce: Option<bool>,
 }
 
 impl ClientMetadata {
     pub fn allows_grant(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
+    }
+
+    /// Whether an authorization request must carry a `code_challenge`.
+    /// RFC 9700 §2.1.1: PKCE for every client, except that a confidential
+    /// client's OpenID request may rely on its `nonce` instead; a public
+    /// client has nothing else to bind the code to (RFC 7636 §1), so an
+    /// admin's `require_pkce: false` never exempts one.
+    pub fn requires_pkce(&self, openid_with_nonce: bool) -> bool {
+        let confidential = self.token_endpoint_auth_method.is_confidential();
+        match self.require_pkce {
+            _ if !confidential => true,
+            Some(required) => required,
+            None => !openid_with_nonce,
+        }
     }
 }
 
@@ -198,6 +216,7 @@ pub struct ClientMetadataRequest {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub id_token_signed_response_alg: Option<String>,
     pub first_party: Option<bool>,
+    pub require_pkce: Option<bool>,
 }
 
 fn invalid(description: impl Into<String>) -> ProtocolError {
@@ -270,6 +289,7 @@ impl ClientMetadataRequest {
                 None => IdTokenAlgorithm::default(),
             },
             first_party: self.first_party.unwrap_or(false),
+            require_pkce: self.require_pkce,
         };
         check_consistency(&metadata)?;
         Ok(metadata)
@@ -334,6 +354,27 @@ mod tests {
     fn code_grant_without_redirect_uri_is_an_invalid_redirect_uri() {
         let error = request(serde_json::json!({})).unwrap_err();
         assert_eq!(error.code, ErrorCode::InvalidRedirectUri);
+    }
+
+    #[test]
+    fn pkce_is_required_unless_a_confidential_clients_openid_request_has_a_nonce() {
+        let redirect = serde_json::json!(["https://a.example/cb"]);
+        let client = |method: &str, require: serde_json::Value| {
+            request(serde_json::json!({
+                "redirect_uris": redirect, "token_endpoint_auth_method": method, "require_pkce": require,
+            }))
+            .unwrap()
+        };
+        let confidential = client("client_secret_basic", serde_json::Value::Null);
+        assert!(confidential.requires_pkce(false) && !confidential.requires_pkce(true));
+        let always = client("client_secret_post", true.into());
+        assert!(always.requires_pkce(false) && always.requires_pkce(true));
+        let legacy = client("client_secret_basic", false.into());
+        assert!(!legacy.requires_pkce(false) && !legacy.requires_pkce(true));
+        for require in [serde_json::Value::Null, false.into(), true.into()] {
+            let public = client("none", require);
+            assert!(public.requires_pkce(false) && public.requires_pkce(true));
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod error;
 pub mod issuer;
 pub mod key_material;
 pub mod params;
+pub mod password_policy;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod scope;

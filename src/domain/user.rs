@@ -6,6 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ProtocolError;
+pub use super::password_policy::MAX_PASSWORD_BYTES;
+use super::password_policy::NewPassword;
 
 /// A user identifier: server-generated, 128 random bits. It is the `sub` of
 /// the user's tokens, so it never changes and is never reused.
@@ -110,23 +112,17 @@ pub struct NewUserRequest {
 /// A validated `NewUserRequest`, password still in the clear (to be hashed).
 pub struct NewUser {
     pub username: Username,
-    pub password: String,
+    pub password: NewPassword,
     pub email: Option<String>,
     pub email_verified: bool,
     pub name: Option<String>,
     pub roles: Vec<String>,
 }
 
-/// Longest password accepted: argon2 hashes any length, but an unbounded one
-/// is a cheap way to make the server work.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
-
 impl NewUserRequest {
     pub fn validate(self) -> Result<NewUser, ProtocolError> {
         let username = Username::parse(&self.username).map_err(ProtocolError::invalid_request)?;
-        if self.password.is_empty() || self.password.len() > MAX_PASSWORD_BYTES {
-            return Err(ProtocolError::invalid_request("password must be 1 to 1024 bytes"));
-        }
+        let password = NewPassword::parse(self.password).map_err(ProtocolError::invalid_request)?;
         let email = match self.email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()) {
             Some(email) if !is_plausible_email(&email) => {
                 return Err(ProtocolError::invalid_request("email is not an email address"));
@@ -151,14 +147,7 @@ impl NewUserRequest {
                 roles.push(role);
             }
         }
-        Ok(NewUser {
-            username,
-            password: self.password,
-            email,
-            email_verified: self.email_verified,
-            name,
-            roles,
-        })
+        Ok(NewUser { username, password, email, email_verified: self.email_verified, name, roles })
     }
 }
 

@@ -1,11 +1,12 @@
 //! Token introspection (RFC 7662). A token is `active` only if its
 //! signature, type, issuer, expiry, revocation state and client are all
 //! still good, and only with the scopes its client may still have; anything
-//! else, garbage included, is `{"active": false}` (§2.2).
+//! else, garbage included, is `{"active": false}` (§2.2). A refresh token
+//! is described only to the client it was issued to.
 
 use serde_json::{Value, json};
 
-use crate::domain::{Client, ProtocolError};
+use crate::domain::{Client, GrantType, ProtocolError};
 use crate::protocol::Context;
 use crate::protocol::access_token::{self, AccessTokenClaims};
 use crate::protocol::scope_policy::ScopePolicy;
@@ -22,12 +23,14 @@ pub async fn introspect(ctx: &Context, caller: &Client, token: &str) -> Result<V
     if let Some(claims) = access_token::validate(ctx, token).await? {
         return Ok(active(&claims));
     }
-    Ok(refresh(ctx, token).await?.unwrap_or_else(|| json!({"active": false})))
+    Ok(refresh(ctx, caller, token).await?.unwrap_or_else(|| json!({"active": false})))
 }
 
 /// A refresh token in good standing, described as §2.2 asks, with the scope
-/// a refresh would grant now.
-async fn refresh(ctx: &Context, token: &str) -> Result<Option<Value>, ProtocolError> {
+/// a refresh would grant now, to the client it was issued to and no one
+/// else: refresh tokens are never sent to resource servers (RFC 6749
+/// §1.5), and one that is told "active" may take it for an access token.
+async fn refresh(ctx: &Context, caller: &Client, token: &str) -> Result<Option<Value>, ProtocolError> {
     if !refresh_token::looks_like_refresh_token(token) {
         return Ok(None);
     }
@@ -35,10 +38,14 @@ async fn refresh(ctx: &Context, token: &str) -> Result<Option<Value>, ProtocolEr
     let Some((record, family)) = ctx.storage.grants.get_refresh_token(&hash).await? else {
         return Ok(None);
     };
-    if !refresh_token::is_live(&record, &family, ctx.clock.now()) {
+    if family.client_id != caller.id || !refresh_token::is_live(&record, &family, ctx.clock.now()) {
         return Ok(None);
     }
+    // The client as it is now: one that may no longer refresh holds nothing live.
     let Some(client) = ctx.clients.get(&family.client_id).await? else { return Ok(None) };
+    if !client.metadata.allows_grant(GrantType::RefreshToken) {
+        return Ok(None);
+    }
     let Some(policy) = ScopePolicy::for_user(&client) else { return Ok(None) };
     let scope = policy.narrow(&family.scope);
     Ok(Some(json!({

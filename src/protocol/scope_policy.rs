@@ -39,6 +39,14 @@ impl<'a> ScopePolicy<'a> {
         self.client.metadata.scope.contains(scope) || (self.for_user && OIDC_SCOPES.contains(&scope))
     }
 
+    /// OpenID Connect Core §11: `offline_access` asks for a refresh token,
+    /// which only a client registered with the `refresh_token` grant gets
+    /// (RFC 7591 §2). Any other client may ask; the scope is left out of
+    /// what it is given (RFC 6749 §3.3 lets the server narrow it).
+    fn left_out(&self, scope: &str) -> bool {
+        scope == "offline_access" && !self.client.metadata.allows_grant(GrantType::RefreshToken)
+    }
+
     /// The scope of a new grant: `requested`, or the registered scope when
     /// omitted (§3.3); every scope must be allowed.
     pub fn grant(&self, requested: Option<ScopeSet>) -> Result<ScopeSet, &'static str> {
@@ -46,12 +54,12 @@ impl<'a> ScopePolicy<'a> {
         if !scope.iter().all(|s| self.allows(s)) {
             return Err("the requested scope exceeds what this client may ask for");
         }
-        Ok(scope)
+        Ok(scope.filter(|s| !self.left_out(s)))
     }
 
     /// What is left of an earlier grant now: its scopes still allowed.
     pub fn narrow(&self, granted: &ScopeSet) -> ScopeSet {
-        granted.filter(|s| self.allows(s))
+        granted.filter(|s| self.allows(s) && !self.left_out(s))
     }
 }
 
@@ -97,8 +105,19 @@ mod tests {
 
     #[test]
     fn narrowing_keeps_only_what_is_still_allowed_in_the_granted_order() {
-        let app = client(serde_json::json!({"redirect_uris": ["https://a.example/cb"], "scope": "b"}));
+        let app = client(serde_json::json!({
+            "grant_types": ["authorization_code", "refresh_token"],
+            "redirect_uris": ["https://a.example/cb"], "scope": "b",
+        }));
         let policy = ScopePolicy::for_user(&app).unwrap();
         assert_eq!(policy.narrow(&scopes("a openid b offline_access")), scopes("openid b offline_access"));
+    }
+
+    #[test]
+    fn offline_access_is_left_out_for_a_client_without_the_refresh_token_grant() {
+        let app = client(serde_json::json!({"redirect_uris": ["https://a.example/cb"], "scope": "b"}));
+        let policy = ScopePolicy::for_user(&app).unwrap();
+        assert_eq!(policy.grant(Some(scopes("openid offline_access b"))).unwrap(), scopes("openid b"));
+        assert_eq!(policy.narrow(&scopes("openid offline_access")), scopes("openid"));
     }
 }

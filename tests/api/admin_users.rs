@@ -7,6 +7,9 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp, assert_error};
 
+/// A password the policy accepts: long enough and not a common one.
+const PW: &str = "unguessable passphrase";
+
 /// Keys a user view must never carry, whatever their spelling.
 fn assert_no_password(user: &Value) {
     let object = user.as_object().expect("a user is a JSON object");
@@ -55,7 +58,7 @@ async fn a_created_user_is_shown_without_the_password(backend: Backend) {
 /// of the view), `email_verified` false, no roles; the username is trimmed.
 async fn omitted_user_fields_take_their_defaults(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (status, created) = app.create_user_with(json!({"username": "  bob ", "password": "pw"})).await;
+    let (status, created) = app.create_user_with(json!({"username": "  bob ", "password": PW})).await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["username"], "bob");
     assert_eq!(created["email_verified"], false);
@@ -81,8 +84,9 @@ async fn the_password_is_stored_as_an_argon2id_hash(backend: Backend) {
 /// case is 409 `conflict`, and the first user is untouched.
 async fn a_username_taken_in_another_case_is_a_conflict(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let id = app.create_user("alice", "first").await;
-    let (status, body) = app.create_user_with(json!({"username": "ALICE", "password": "second"})).await;
+    let id = app.create_user("alice", PW).await;
+    let (status, body) =
+        app.create_user_with(json!({"username": "ALICE", "password": "another good passphrase"})).await;
     assert_eq!((status, body["error"].as_str()), (409, Some("conflict")), "{body}");
     assert!(body["error_description"].is_string());
     let (_, shown) = app.get_user(&id).await;
@@ -95,18 +99,18 @@ async fn a_username_taken_in_another_case_is_a_conflict(backend: Backend) {
 async fn malformed_user_requests_are_invalid_request(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     for body in [
-        json!({"password": "pw"}),
+        json!({"password": PW}),
         json!({"username": "dave"}),
-        json!({"username": "", "password": "pw"}),
-        json!({"username": "   ", "password": "pw"}),
+        json!({"username": "", "password": PW}),
+        json!({"username": "   ", "password": PW}),
         json!({"username": "dave", "password": ""}),
-        json!({"username": "da\u{0}ve", "password": "pw"}),
-        json!({"username": "x".repeat(65), "password": "pw"}),
+        json!({"username": "da\u{0}ve", "password": PW}),
+        json!({"username": "x".repeat(65), "password": PW}),
         json!({"username": "dave", "password": "x".repeat(1025)}),
-        json!({"username": "dave", "password": "pw", "email": "not-an-email"}),
-        json!({"username": "dave", "password": "pw", "roles": ["has space"]}),
-        json!({"username": "dave", "password": "pw", "roles": "admin"}),
-        json!({"username": 42, "password": "pw"}),
+        json!({"username": "dave", "password": PW, "email": "not-an-email"}),
+        json!({"username": "dave", "password": PW, "roles": ["has space"]}),
+        json!({"username": "dave", "password": PW, "roles": "admin"}),
+        json!({"username": 42, "password": PW}),
         json!(["dave", "pw"]),
         json!(null),
     ] {
@@ -136,15 +140,50 @@ async fn malformed_user_requests_are_invalid_request(backend: Backend) {
     assert_eq!(list, json!([]));
 }
 
+/// NIST SP 800-63B §5.1.1.2: a password shorter than 8 characters, or one
+/// on the shipped list of common passwords (in any letter case), is 400
+/// `invalid_request` naming the rule, and no user is created; a long,
+/// uncommon one (spaces and all) is accepted.
+async fn short_and_common_passwords_are_refused_naming_the_rule(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for (password, rule) in [
+        ("Tr0ub4!", "password must be at least 8 characters"),
+        ("pw", "password must be at least 8 characters"),
+        ("password", "password is too common"),
+        ("Password1", "password is too common"),
+        ("QWERTYUIOP", "password is too common"),
+        ("iloveyou", "password is too common"),
+    ] {
+        let (status, answer) = app.create_user_with(json!({"username": "ivan", "password": password})).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some("invalid_request")),
+            "{password}: {answer}"
+        );
+        let description = answer["error_description"].as_str().unwrap_or_default();
+        assert!(description.starts_with(rule), "{password}: {answer}");
+        // (The password `password` is itself a word of every description.)
+        if password != "password" {
+            assert!(!description.contains(password), "the password is not echoed: {answer}");
+        }
+    }
+    let token = app.admin_token().await;
+    let (_, list) = app.admin_request(Method::GET, "/admin/users", Some(&token), None).await;
+    assert_eq!(list, json!([]));
+    let (status, created) =
+        app.create_user_with(json!({"username": "ivan", "password": "Vertical lighthouse 42"})).await;
+    assert_eq!(status, 201, "{created}");
+}
+
 /// interface.md, RFC 6750 §3.1: the user API answers 401 without a token
 /// and 403 `insufficient_scope` with a token lacking the `admin` scope, on
 /// every route.
 async fn the_user_api_needs_an_admin_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let id = app.create_user("erin", "pw").await;
+    let id = app.create_user("erin", PW).await;
     let (client_id, secret) = app.service_client("orders:read").await;
     let weak = app.token_for(&client_id, &secret, &[]).await;
-    let body = json!({"username": "mallory", "password": "pw"});
+    let body = json!({"username": "mallory", "password": PW});
     let user = format!("/admin/users/{id}");
     let consents = format!("/admin/users/{id}/consents");
     let consent = format!("/admin/users/{id}/consents/{client_id}");
@@ -174,7 +213,7 @@ async fn the_user_api_needs_an_admin_token(backend: Backend) {
 /// and deleting again is 404.
 async fn a_deleted_user_is_gone(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let id = app.create_user("frank", "pw").await;
+    let id = app.create_user("frank", PW).await;
     let token = app.admin_token().await;
     let response =
         app.http.delete(app.url(&format!("/admin/users/{id}"))).bearer_auth(&token).send().await.unwrap();
@@ -186,7 +225,7 @@ async fn a_deleted_user_is_gone(backend: Backend) {
     let (status, _) = app.user_consents(&id).await;
     assert_eq!(status, 404);
     // The username is free again, under a new id.
-    let again = app.create_user("frank", "pw").await;
+    let again = app.create_user("frank", PW).await;
     assert_ne!(again, id);
 }
 
@@ -210,7 +249,7 @@ async fn roles_are_deduplicated(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (status, created) = app
         .create_user_with(json!({
-            "username": "grace", "password": "pw", "roles": ["editor", "viewer", "editor", "viewer", "admin"],
+            "username": "grace", "password": PW, "roles": ["editor", "viewer", "editor", "viewer", "admin"],
         }))
         .await;
     assert_eq!(status, 201, "{created}");
@@ -223,7 +262,7 @@ async fn roles_are_deduplicated(backend: Backend) {
 /// consent that was never given (or for a client that does not exist) is 404.
 async fn a_fresh_user_has_no_consents_to_withdraw(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let id = app.create_user("heidi", "pw").await;
+    let id = app.create_user("heidi", PW).await;
     let client = app.public_client().await;
     let (status, consents) = app.user_consents(&id).await;
     assert_eq!((status, consents), (200, json!([])));
@@ -246,4 +285,5 @@ both_backends!(
     an_unknown_user_is_not_found,
     roles_are_deduplicated,
     a_fresh_user_has_no_consents_to_withdraw,
+    short_and_common_passwords_are_refused_naming_the_rule,
 );

@@ -15,7 +15,7 @@ fn no_such_user() -> ProtocolError {
 pub async fn create(ctx: &Context, new: NewUser) -> Result<User, ProtocolError> {
     let user = User {
         id: UserId::generate(),
-        password_hash: password::hash(new.password).await?,
+        password_hash: password::hash(new.password.into_string()).await?,
         username: new.username,
         email: new.email,
         email_verified: new.email_verified,

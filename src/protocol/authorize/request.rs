@@ -80,7 +80,7 @@ pub async fn validate(
         return Err(fail(Code::InvalidRequest, "only response_mode=query is supported").into());
     }
     let scope = scope(&policy, params.get("scope")).map_err(|d| fail(Code::InvalidScope, d))?;
-    let code_challenge = pkce(&client, params).map_err(|d| fail(Code::InvalidRequest, d))?;
+    let code_challenge = pkce(&client, &scope, params).map_err(|d| fail(Code::InvalidRequest, d))?;
     let prompt = prompt(params.get("prompt")).map_err(|d| fail(Code::InvalidRequest, d))?;
     let max_age = match params.get("max_age") {
         None => None,
@@ -158,14 +158,18 @@ fn scope(policy: &ScopePolicy<'_>, requested: Option<&str>) -> Result<ScopeSet, 
 }
 
 /// RFC 7636 §4.3 and RFC 9700 §2.1.1: only S256 (a missing method means
-/// `plain`, which is refused); public clients must use it.
-fn pkce(client: &Client, params: &Params) -> Result<Option<CodeChallenge>, &'static str> {
+/// `plain`, which is refused). Whether the client must use it at all is
+/// its registration's rule; an OpenID request's `nonce` is what may stand
+/// in for it (RFC 9700 §2.1.1, OpenID Connect Core §3.1.2.1).
+fn pkce(client: &Client, scope: &ScopeSet, params: &Params) -> Result<Option<CodeChallenge>, &'static str> {
     let Some(challenge) = params.get("code_challenge") else {
         if params.get("code_challenge_method").is_some() {
             return Err("code_challenge_method without code_challenge");
         }
-        if !client.is_confidential() {
-            return Err("public clients must use PKCE (code_challenge with code_challenge_method=S256)");
+        // Empty parameters count as absent, so a nonce here is not empty.
+        let openid_with_nonce = scope.contains("openid") && params.get("nonce").is_some();
+        if client.metadata.requires_pkce(openid_with_nonce) {
+            return Err("this client must use PKCE (code_challenge with code_challenge_method=S256)");
         }
         return Ok(None);
     };

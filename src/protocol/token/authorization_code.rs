@@ -6,7 +6,7 @@ use super::TokenResponse;
 use super::refresh_token;
 use crate::domain::Params;
 use crate::domain::secret::{SecretHash, random_token};
-use crate::domain::{Client, CodeChallenge, CodeVerifier, RedirectUri, ScopeSet};
+use crate::domain::{Client, CodeChallenge, CodeVerifier, GrantType, RedirectUri, ScopeSet};
 use crate::domain::{ErrorCode, ProtocolError};
 use crate::protocol::Context;
 use crate::protocol::access_token::{self, IssueSpec};
@@ -79,7 +79,11 @@ async fn redeem(
     let user = ctx.storage.users.get_user(&record.user_id).await?;
     let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
     let issued = access_token::issue(ctx, IssueSpec::for_user(&client.id, &user, scope, record.auth_time))?;
-    let family = scope.contains("offline_access").then(|| TokenFamily {
+    // RFC 7591 §2: refresh tokens only for a client registered with their
+    // grant (whose scope `ScopePolicy` has already rid of `offline_access`).
+    // Not issuing one is a complete answer (RFC 6749 §5.1).
+    let refreshable = client.metadata.allows_grant(GrantType::RefreshToken);
+    let family = (refreshable && scope.contains("offline_access")).then(|| TokenFamily {
         family_id: random_token(16),
         client_id: client.id.clone(),
         user_id: user.id.clone(),

@@ -5,7 +5,7 @@
 use super::TokenResponse;
 use crate::domain::Params;
 use crate::domain::secret::{SecretHash, random_token};
-use crate::domain::{Client, ScopeSet};
+use crate::domain::{Client, GrantType, ScopeSet};
 use crate::domain::{ErrorCode, ProtocolError};
 use crate::protocol::Context;
 use crate::protocol::access_token::{self, IssueSpec, IssuedToken};
@@ -84,10 +84,17 @@ impl Request {
 }
 
 pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<TokenResponse, ProtocolError> {
-    // Refresh tokens come from the code grant, which implies this one.
-    let policy = ScopePolicy::for_user(client).ok_or_else(|| {
-        ProtocolError::new(ErrorCode::UnauthorizedClient, "this client may not use refresh tokens")
-    })?;
+    // RFC 6749 §5.2 `unauthorized_client`: only a client registered with
+    // this grant (RFC 7591 §2) may use it, and its tokens are the code
+    // grant's, so that grant is needed too.
+    let policy = ScopePolicy::for_user(client)
+        .filter(|_| client.metadata.allows_grant(GrantType::RefreshToken))
+        .ok_or_else(|| {
+            ProtocolError::new(
+                ErrorCode::UnauthorizedClient,
+                "this client may not use the refresh_token grant",
+            )
+        })?;
     let presented = token_hash(super::required(request.refresh_token.as_deref(), "refresh_token")?);
     let now = ctx.clock.now();
     let found = ctx.storage.grants.get_refresh_token(&presented).await?;

@@ -42,6 +42,9 @@ pub const REDIRECT_URI: &str = "https://rp.example.com/callback";
 pub const OTHER_REDIRECT_URI: &str = "https://rp.example.com/other-callback";
 pub const POST_LOGOUT_URI: &str = "https://rp.example.com/signed-out";
 pub const PASSWORD: &str = "correct horse battery staple";
+/// A PKCE pair for requests made by hand (RFC 7636 Appendix B).
+pub const PKCE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const PKCE_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 pub type OidcClient = CoreClient<
     EndpointSet,

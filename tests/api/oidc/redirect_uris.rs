@@ -33,11 +33,23 @@ async fn a_loopback_redirect_uri_may_use_any_port(backend: Backend) {
     let (id, secret) =
         plain_client(&app, json!({"redirect_uris": ["http://127.0.0.1/cb"], "scope": "photos"})).await;
     let sent = "http://127.0.0.1:53211/cb";
-    let params = [("response_type", "code"), ("client_id", &id), ("redirect_uri", sent), ("scope", "photos")];
+    let params = [
+        ("response_type", "code"),
+        ("client_id", &id),
+        ("redirect_uri", sent),
+        ("scope", "photos"),
+        ("code_challenge", PKCE_CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
     let callback = authorize(&app, &params).await;
     assert!(callback.as_str().starts_with(sent), "{callback}");
     let code = param(&callback, "code").unwrap();
-    let exchange = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", sent)];
+    let exchange = [
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", sent),
+        ("code_verifier", PKCE_VERIFIER),
+    ];
     assert_eq!(raw_exchange(&app, &exchange, Some((&id, &secret))).await.status(), 200);
 }
 
@@ -48,11 +60,18 @@ async fn an_omitted_redirect_uri_is_the_only_registered_one(backend: Backend) {
     create_user(&app, "alice", json!({})).await;
     let (id, secret) =
         plain_client(&app, json!({"redirect_uris": ["https://app.example/cb"], "scope": "photos"})).await;
-    let params = [("response_type", "code"), ("client_id", id.as_str()), ("scope", "photos")];
+    let params = [
+        ("response_type", "code"),
+        ("client_id", id.as_str()),
+        ("scope", "photos"),
+        ("code_challenge", PKCE_CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
     let callback = authorize(&app, &params).await;
     assert!(callback.as_str().starts_with("https://app.example/cb?"), "{callback}");
     let code = param(&callback, "code").unwrap();
-    let exchange = [("grant_type", "authorization_code"), ("code", code.as_str())];
+    let exchange =
+        [("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", PKCE_VERIFIER)];
     assert_eq!(raw_exchange(&app, &exchange, Some((&id, &secret))).await.status(), 200);
 }
 

@@ -1,6 +1,8 @@
 //! Refresh tokens (RFC 6749 §6, OIDC Core §11-12): issued with
-//! `offline_access`, rotated on every use, and with reuse detection that
-//! revokes the whole family (RFC 9700 §4.14.2).
+//! `offline_access` to a client registered with the `refresh_token` grant,
+//! rotated on every use, with reuse detection that revokes the whole
+//! family (RFC 9700 §4.14.2), and described by introspection only to
+//! their own client.
 
 use openidconnect::core::CoreTokenResponse;
 use openidconnect::{OAuth2TokenResponse, TokenResponse};
@@ -8,7 +10,7 @@ use serde_json::json;
 
 use super::*;
 use crate::both_backends;
-use crate::helpers::{ADMIN_ID, ADMIN_SECRET, Backend, TestApp};
+use crate::helpers::{ADMIN_ID, ADMIN_SECRET, Backend, TestApp, status_and_json};
 
 const ADMIN: (&str, &str) = (ADMIN_ID, ADMIN_SECRET);
 
@@ -182,6 +184,60 @@ async fn deleting_the_client_stops_its_refresh_tokens(backend: Backend) {
     assert_eq!(app.introspect(ADMIN, &tokens.access_token).await["active"], false);
 }
 
+/// RFC 7591 §2: refresh tokens only for a client registered with the
+/// `refresh_token` grant. Without it, `offline_access` is left out of the
+/// granted scope and no refresh token comes (RFC 6749 §5.1), and the
+/// refresh grant is `unauthorized_client` (§5.2), whatever token is sent.
+async fn a_client_without_the_refresh_token_grant_gets_no_refresh_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(&app, "alice", json!({})).await;
+    let rp = Rp::register(&app, json!({"grant_types": ["authorization_code"]})).await;
+    let tokens =
+        sign_in(&app, &rp, &mut UserAgent::new(&app.address), "alice", &["profile", "offline_access"]).await;
+    assert!(tokens.refresh_token.is_none(), "no refresh token without the refresh_token grant");
+    let scope = jwt_payload(&tokens.access_token)["scope"].as_str().unwrap().to_owned();
+    assert!(scope.contains("profile") && !scope.contains("offline_access"), "{scope}");
+    let form =
+        [("grant_type", "refresh_token"), ("refresh_token", "a-refresh-token-this-client-cannot-have")];
+    let (status, body) = status_and_json(raw_exchange(&app, &form, Some(rp.credentials())).await).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("unauthorized_client")), "{body}");
+}
+
+/// RFC 7591 §2: a client whose `refresh_token` grant is taken away (by
+/// `PUT`) can no longer use the refresh tokens it holds
+/// (`unauthorized_client`), and they introspect as inactive.
+async fn removing_the_refresh_token_grant_stops_the_clients_refresh_tokens(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = Rp::confidential(&app).await;
+    let (_, tokens) = offline_tokens(&app, &rp).await;
+    let refresh = tokens.refresh_token.unwrap();
+    let admin = app.admin_token().await;
+    let path = format!("/admin/clients/{}", rp.id);
+    let metadata = json!({"redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code"]});
+    let (status, body) = app.admin_request(reqwest::Method::PUT, &path, Some(&admin), Some(&metadata)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(error_code(rp.refresh(&app, &refresh, None).await), "unauthorized_client");
+    assert_eq!(app.introspect(rp.credentials(), &refresh).await, json!({"active": false}));
+}
+
+/// RFC 6749 §1.5: refresh tokens are never for resource servers. Another
+/// confidential client (the admin client included) that introspects one is
+/// told `{"active": false}` and nothing more; the client it was issued to
+/// is told it is active.
+async fn a_refresh_token_is_described_only_to_the_client_it_was_issued_to(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = Rp::confidential(&app).await;
+    let (_, tokens) = offline_tokens(&app, &rp).await;
+    let refresh = tokens.refresh_token.unwrap();
+    let (id, secret) = app.service_client("orders:read").await;
+    let other_rp = Rp::confidential(&app).await;
+    for caller in [(id.as_str(), secret.as_str()), ADMIN, other_rp.credentials()] {
+        assert_eq!(app.introspect(caller, &refresh).await, json!({"active": false}), "as {}", caller.0);
+    }
+    let answer = app.introspect(rp.credentials(), &refresh).await;
+    assert_eq!((&answer["active"], &answer["client_id"]), (&json!(true), &json!(rp.id)), "{answer}");
+}
+
 both_backends!(
     each_refresh_rotates_the_refresh_token,
     reusing_a_rotated_refresh_token_revokes_the_family,
@@ -192,4 +248,7 @@ both_backends!(
     a_refresh_token_introspects_as_a_refresh_token,
     concurrent_refreshes_of_one_token_yield_one_answer,
     deleting_the_client_stops_its_refresh_tokens,
+    a_client_without_the_refresh_token_grant_gets_no_refresh_token,
+    removing_the_refresh_token_grant_stops_the_clients_refresh_tokens,
+    a_refresh_token_is_described_only_to_the_client_it_was_issued_to,
 );

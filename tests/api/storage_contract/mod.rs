@@ -68,6 +68,8 @@ pub fn client(id: &str) -> Client {
             post_logout_redirect_uris: Vec::new(),
             id_token_signed_response_alg: IdTokenAlgorithm::RS256,
             first_party: false,
+            // Not the default, so a round trip shows it is kept.
+            require_pkce: Some(false),
         },
         issued_at: NOW,
     }
