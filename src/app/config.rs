@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::domain::secret::Secret;
-use crate::domain::{ClientId, Issuer, KeyEncryptionKey};
+use crate::domain::{ClientId, Issuer, KeyEncryptionKey, TrustedProxies};
 use crate::protocol::{MAX_ACCESS_TOKEN_TTL_SECS, Settings};
 use crate::web::SessionSettings;
 
@@ -51,6 +51,8 @@ pub struct Config {
     pub protocol: Settings,
     /// Browser session lifetimes, owned by the web layer.
     pub sessions: SessionSettings,
+    /// Reverse proxies believed about their clients' addresses.
+    pub trusted_proxies: TrustedProxies,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/castellan.db";
@@ -143,6 +145,10 @@ impl Config {
                     60..=31_536_000,
                 )?,
             },
+            trusted_proxies: get("CASTELLAN_TRUSTED_PROXIES")
+                .map(|v| TrustedProxies::parse(&v).map_err(|m| error("CASTELLAN_TRUSTED_PROXIES", m)))
+                .transpose()?
+                .unwrap_or_default(),
             sessions: SessionSettings {
                 idle_timeout: seconds(&get, "CASTELLAN_SESSION_IDLE_TIMEOUT", 3600, 60..=2_592_000)?,
                 max_lifetime: seconds(&get, "CASTELLAN_SESSION_MAX_LIFETIME", 43_200, 60..=31_536_000)?,

@@ -67,7 +67,11 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         verified_tokens: Arc::default(),
         clock,
     };
-    Ok(AppState { protocol, sessions: Arc::new(config.sessions.clone()) })
+    Ok(AppState {
+        protocol,
+        sessions: Arc::new(config.sessions.clone()),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+    })
 }
 
 /// Periodic upkeep: fetch other instances' revocations, pick up rotated

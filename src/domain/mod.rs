@@ -14,6 +14,7 @@ pub mod scope;
 pub mod sealing;
 pub mod secret;
 pub mod subject;
+pub mod trusted_proxies;
 pub mod user;
 
 pub use client::{
@@ -29,4 +30,5 @@ pub use redirect_uri::RedirectUri;
 pub use scope::ScopeSet;
 pub use sealing::SealingKey;
 pub use subject::Subject;
+pub use trusted_proxies::TrustedProxies;
 pub use user::{User, UserId, Username};

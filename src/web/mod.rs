@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod bearer_token;
 pub mod browser;
+pub mod client_address;
 pub mod client_auth;
 pub mod endpoints;
 pub mod error;

@@ -5,6 +5,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::domain::TrustedProxies;
 use crate::protocol::Context;
 
 /// Browser session lifetimes.
@@ -20,6 +21,8 @@ pub struct SessionSettings {
 pub struct AppState {
     pub protocol: Context,
     pub sessions: Arc<SessionSettings>,
+    /// Whose `Forwarded` / `X-Forwarded-For` give the client's address.
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 /// Handlers call protocol functions with `&state`.

@@ -1,14 +1,13 @@
 //! The login page: the user signs in with username and password, and the
 //! authorization request that sent them here carries on.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use tower_sessions::Session;
 
 use super::authorize;
+use super::device::{self, KnownDevice};
 use super::login_request::{self, BrowserBinding, LoginRequest};
 use super::page_error::PageError;
 use super::page_form::{PageForm, PageQuery};
@@ -19,8 +18,9 @@ use crate::domain::Username;
 use crate::domain::user::MAX_PASSWORD_BYTES;
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::protocol::password;
-use crate::protocol::throttle::{self, Admission};
+use crate::protocol::throttle::{self, Admission, SignInAttempt};
 use crate::web::AppState;
+use crate::web::client_address::ClientAddress;
 
 /// The same message whether the user is unknown or the password wrong.
 const BAD_CREDENTIALS: &str = "Incorrect username or password.";
@@ -43,21 +43,31 @@ pub async fn submit(
     State(state): State<AppState>,
     session: Session,
     binding: BrowserBinding,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    address: ClientAddress,
+    headers: HeaderMap,
     PageForm(params): PageForm,
 ) -> Response {
-    sign_in(&state, &session, &binding, peer, &params)
+    let visitor = Visitor { binding: &binding, address, device: device::known_device(&state, &headers) };
+    sign_in(&state, &session, &visitor, &params)
         .await
         .unwrap_or_else(|error| error.render(&state.settings.issuer))
+}
+
+/// Who is signing in: the browser's binding, its address after trusted
+/// proxies, and the account it has signed in to before, if any.
+struct Visitor<'a> {
+    binding: &'a BrowserBinding,
+    address: ClientAddress,
+    device: Option<KnownDevice>,
 }
 
 async fn sign_in(
     state: &AppState,
     session: &Session,
-    binding: &BrowserBinding,
-    peer: SocketAddr,
+    visitor: &Visitor<'_>,
     params: &Params,
 ) -> Result<Response, PageError> {
+    let binding = visitor.binding;
     if !binding.matches(params.get("csrf_token")) {
         return Err(PageError::Forbidden);
     }
@@ -75,14 +85,20 @@ async fn sign_in(
             .await);
     };
     let key = username.key();
-    if let Admission::Refused { retry_after } = throttle::admit(state, &key, peer.ip()).await? {
+    let user = state.storage.users.find_user(&key).await?;
+    let known_device = visitor.device.as_ref().filter(|d| user.as_ref().is_some_and(|u| u.id == d.user_id));
+    let attempt = SignInAttempt {
+        username_key: &key,
+        address: visitor.address.0,
+        known_device: known_device.map(|d| d.id.as_str()),
+    };
+    if let Admission::Refused { retry_after } = throttle::admit(state, &attempt).await? {
         let message = format!("Too many failed sign-ins. Try again in {}.", wait_in_words(retry_after));
         let mut response =
             page.render(Some(&message), StatusCode::TOO_MANY_REQUESTS, Some(username.as_str())).await;
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         return Ok(response);
     }
-    let user = state.storage.users.find_user(&key).await?;
     // An unknown user costs the same argon2 work as a wrong password.
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let too_long = password.len() > MAX_PASSWORD_BYTES;
@@ -92,7 +108,7 @@ async fn sign_in(
             .render(Some(BAD_CREDENTIALS), StatusCode::UNAUTHORIZED, Some(username.as_str()))
             .await);
     };
-    throttle::succeeded(state, &key, peer.ip()).await?;
+    throttle::succeeded(state, &attempt).await?;
     session::sign_in(state, session, user.id.clone()).await?;
     session::complete_login(session, &id).await?;
     tracing::info!(user_id = %user.id, client_id = %request.client_id, "user signed in");
@@ -102,9 +118,11 @@ async fn sign_in(
         signed_in_for_it: true,
         awaiting_consent: false,
     };
-    Ok(authorize::proceed(state, session, binding, pending)
+    let mut response = authorize::proceed(state, session, binding, pending)
         .await
-        .unwrap_or_else(|failure| failure.into_response(&state.settings.issuer)))
+        .unwrap_or_else(|failure| failure.into_response(&state.settings.issuer));
+    device::remember(state, &mut response, &user.id, known_device);
+    Ok(response)
 }
 
 /// The login page for one sealed request.

@@ -4,6 +4,7 @@
 pub mod authorize;
 pub mod consent;
 pub mod cookies;
+pub mod device;
 pub mod login;
 pub mod login_request;
 pub mod logout;

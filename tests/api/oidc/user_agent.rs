@@ -90,10 +90,23 @@ pub struct UserAgent {
 impl UserAgent {
     /// A browser with an empty cookie jar, for the server at `issuer`.
     pub fn new(issuer: &str) -> Self {
+        Self::with_headers(issuer, reqwest::header::HeaderMap::new())
+    }
+
+    /// A browser at `address`, behind a reverse proxy that says so in
+    /// `X-Forwarded-For` (the server must trust the proxy, 127.0.0.1).
+    pub fn behind_proxy(issuer: &str, address: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", address.parse().unwrap());
+        Self::with_headers(issuer, headers)
+    }
+
+    fn with_headers(issuer: &str, headers: reqwest::header::HeaderMap) -> Self {
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_provider(jar.clone())
+            .default_headers(headers)
             .build()
             .expect("an HTTP client");
         Self { http, jar, server: issuer.trim_end_matches('/').to_owned(), page: None }

@@ -1,0 +1,50 @@
+//! The [`ClientAddress`] extractor: who sent the request, after trusted
+//! proxies (`domain::TrustedProxies`). Every use of a client's address
+//! (throttling, security events) goes through it.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+use super::AppState;
+
+const FORWARDED: &str = "forwarded";
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+impl ClientAddress {
+    pub fn of(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> Self {
+        if state.trusted_proxies.is_empty() {
+            return Self(peer.to_canonical());
+        }
+        let values = |name: &str| -> Vec<&str> {
+            headers.get_all(name).iter().filter_map(|value| value.to_str().ok()).collect()
+        };
+        Self(state.trusted_proxies.client_address(peer, &values(FORWARDED), &values(X_FORWARDED_FOR)))
+    }
+}
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // Served with connect info, the peer is always known; a router used
+        // without it (a unit test, say) counts as one unspecified peer.
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip());
+        Ok(Self::of(state, peer, &parts.headers))
+    }
+}
+
+impl std::fmt::Display for ClientAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
