@@ -65,6 +65,7 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         keys: Arc::new(keys),
         revocations: Arc::new(revocations),
         verified_tokens: Arc::default(),
+        client_auth_throttle: Arc::default(),
         clock,
     };
     Ok(AppState {

@@ -83,11 +83,13 @@ pub struct ProtocolError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
     www_authenticate: Option<String>,
+    /// Seconds to wait: the answer is then 429 with `Retry-After` (RFC 6585 §4).
+    retry_after: Option<u64>,
 }
 
 impl ProtocolError {
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, description: description.into(), www_authenticate: None }
+        Self { code, description: description.into(), www_authenticate: None, retry_after: None }
     }
 
     pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
@@ -109,6 +111,17 @@ impl ProtocolError {
     /// The `WWW-Authenticate` challenge to send with this error, if any.
     pub fn challenge(&self) -> Option<&str> {
         self.www_authenticate.as_deref()
+    }
+
+    /// How long the caller must wait before trying again, if it is throttled.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
+    /// The same error, answered as too many requests: try again in `seconds`.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Adds a `WWW-Authenticate` challenge (RFC 6749 §5.2, RFC 6750 §3).

@@ -15,6 +15,7 @@ pub mod password;
 pub mod revocation;
 pub mod revocation_list;
 pub mod scope_policy;
+pub mod security_event;
 pub mod throttle;
 pub mod token;
 pub mod userinfo;
@@ -25,6 +26,7 @@ use std::time::Duration;
 
 use crate::domain::{Clock, ErrorCode, Issuer, ProtocolError};
 use crate::storage::{Storage, StorageError};
+use client_auth::ClientAuthThrottle;
 use clients::ClientRegistry;
 use keyring::Keyring;
 use revocation_list::RevocationList;
@@ -54,6 +56,8 @@ pub struct Context {
     pub keys: Arc<Keyring>,
     pub revocations: Arc<RevocationList>,
     pub verified_tokens: Arc<VerifiedTokens>,
+    /// Failed client authentications of this instance (see `client_auth`).
+    pub client_auth_throttle: Arc<ClientAuthThrottle>,
     pub clock: Clock,
 }
 

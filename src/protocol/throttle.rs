@@ -120,8 +120,14 @@ fn network_key(address: IpAddr) -> Option<String> {
 /// Whether a sign-in attempt may check the password.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Admission {
-    Allowed,
-    Refused { retry_after: i64 },
+    /// `lock_if_wrong`: the seconds of the lock that starts if the password
+    /// turns out wrong (0 for none).
+    Allowed {
+        lock_if_wrong: i64,
+    },
+    Refused {
+        retry_after: i64,
+    },
 }
 
 /// Admits an attempt or refuses it. An admitted attempt is counted as a
@@ -146,6 +152,7 @@ pub async fn admit(ctx: &Context, attempt: &SignInAttempt<'_>) -> Result<Admissi
         return Ok(Admission::Refused { retry_after: wait });
     }
     let mut pair_failures = 0;
+    let mut lock_if_wrong = 0;
     for (budget, before) in budgets.iter().zip(seen) {
         // An address adds only its free failures to the account's count.
         if budget.scope == Scope::Account && pair_failures > PAIR_FREE_FAILURES {
@@ -161,8 +168,9 @@ pub async fn admit(ctx: &Context, attempt: &SignInAttempt<'_>) -> Result<Admissi
                 retry_after: lock_secs(counted - 1, budget.free).max(FIRST_LOCK_SECS),
             });
         }
+        lock_if_wrong = lock_if_wrong.max(lock_secs(counted, budget.free));
     }
-    Ok(Admission::Allowed)
+    Ok(Admission::Allowed { lock_if_wrong })
 }
 
 /// The password was right: the account's and the device's failures are

@@ -6,8 +6,8 @@ use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap};
 
 use super::AppState;
 
@@ -29,17 +29,25 @@ impl ClientAddress {
     }
 }
 
+impl ClientAddress {
+    pub fn of_request<B>(state: &AppState, request: &axum::http::Request<B>) -> Self {
+        Self::of(state, peer(request.extensions()), request.headers())
+    }
+}
+
+/// Served with connect info, the peer is always known; a router used without
+/// it (a unit test, say) counts as one unspecified peer.
+fn peer(extensions: &Extensions) -> IpAddr {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip())
+}
+
 impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        // Served with connect info, the peer is always known; a router used
-        // without it (a unit test, say) counts as one unspecified peer.
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip());
-        Ok(Self::of(state, peer, &parts.headers))
+        Ok(Self::of(state, peer(&parts.extensions), &parts.headers))
     }
 }
 

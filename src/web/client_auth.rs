@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 
 use super::AppState;
+use super::client_address::ClientAddress;
 use super::form::Form;
 use crate::domain::{Client, Params, ProtocolError};
 use crate::protocol::client_auth::{self, Credentials};
@@ -16,6 +17,8 @@ pub struct AuthenticatedClient {
     pub client: Arc<Client>,
     /// The rest of the form: the endpoint's own parameters.
     pub params: Params,
+    /// Where the request came from, after trusted proxies.
+    pub address: ClientAddress,
 }
 
 impl FromRequest<AppState> for AuthenticatedClient {
@@ -25,9 +28,12 @@ impl FromRequest<AppState> for AuthenticatedClient {
         // A header that is not even ASCII is refused as invalid Basic.
         let authorization =
             request.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default().to_owned());
+        let (mut parts, body) = request.into_parts();
+        let Ok(address) = ClientAddress::from_request_parts(&mut parts, state).await;
+        let request = Request::from_parts(parts, body);
         let Form(params) = Form::from_request(request, state).await?;
         let credentials = Credentials::from_request(authorization.as_deref(), &params)?;
-        let client = client_auth::authenticate(state, &credentials).await?;
-        Ok(Self { client, params })
+        let client = client_auth::authenticate(state, &credentials, address.0).await?;
+        Ok(Self { client, params, address })
     }
 }

@@ -29,8 +29,13 @@ struct ErrorBody<'a> {
 impl IntoResponse for ProtocolError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: self.code.as_str(), error_description: &self.description };
-        let mut response = (status(self.code), axum::Json(body)).into_response();
+        let status =
+            if self.retry_after().is_some() { StatusCode::TOO_MANY_REQUESTS } else { status(self.code) };
+        let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
+        if let Some(seconds) = self.retry_after() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         // RFC 6749 §5.1/§5.2: responses carrying or about credentials are not cached.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));

@@ -3,6 +3,7 @@
 //! this instance at once (its client cache forgets the client) and on the
 //! others within `CASTELLAN_CLIENT_CACHE_TTL`.
 
+use super::Actor;
 use crate::domain::secret::{Secret, SecretHash};
 use crate::domain::{Client, ClientId, ClientMetadata, ErrorCode, ProtocolError};
 use crate::protocol::Context;
@@ -15,6 +16,7 @@ fn no_such_client() -> ProtocolError {
 /// returned here and never again.
 pub async fn register(
     ctx: &Context,
+    actor: &Actor,
     metadata: ClientMetadata,
 ) -> Result<(Client, Option<Secret>), ProtocolError> {
     let secret = metadata.token_endpoint_auth_method.is_confidential().then(Secret::generate);
@@ -25,7 +27,7 @@ pub async fn register(
         issued_at: ctx.clock.now(),
     };
     ctx.storage.clients.insert_client(&client).await?;
-    tracing::info!(client_id = %client.id, "client registered");
+    actor.changed(&format!("registered client {}", client.id), None);
     Ok((client, secret))
 }
 
@@ -40,7 +42,12 @@ pub async fn get(ctx: &Context, id: &ClientId) -> Result<Client, ProtocolError> 
 
 /// Replaces the metadata; the secret stays. A public client cannot become
 /// confidential here, as it has no secret to keep.
-pub async fn replace(ctx: &Context, id: ClientId, metadata: ClientMetadata) -> Result<Client, ProtocolError> {
+pub async fn replace(
+    ctx: &Context,
+    actor: &Actor,
+    id: ClientId,
+    metadata: ClientMetadata,
+) -> Result<Client, ProtocolError> {
     let existing = get(ctx, &id).await?;
     let secret_hash = match (metadata.token_endpoint_auth_method.is_confidential(), existing.secret_hash) {
         (true, Some(hash)) => Some(hash),
@@ -57,16 +64,16 @@ pub async fn replace(ctx: &Context, id: ClientId, metadata: ClientMetadata) -> R
         return Err(no_such_client());
     }
     ctx.clients.invalidate(&client.id);
-    tracing::info!(client_id = %client.id, "client updated");
+    actor.changed(&format!("replaced the metadata of client {}", client.id), None);
     Ok(client)
 }
 
 /// Deletes a client: its tokens stop working (validation needs the client).
-pub async fn delete(ctx: &Context, id: &ClientId) -> Result<(), ProtocolError> {
+pub async fn delete(ctx: &Context, actor: &Actor, id: &ClientId) -> Result<(), ProtocolError> {
     if !ctx.storage.clients.delete_client(id).await? {
         return Err(no_such_client());
     }
     ctx.clients.invalidate(id);
-    tracing::info!(client_id = %id, "client deleted");
+    actor.changed(&format!("deleted client {id}"), None);
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! argon2id hash; deleting a user or withdrawing a consent revokes what it
 //! granted, on this instance at once.
 
+use super::Actor;
 use crate::domain::user::NewUser;
 use crate::domain::{ClientId, ProtocolError, User, UserId};
 use crate::protocol::{Context, password};
@@ -12,7 +13,7 @@ fn no_such_user() -> ProtocolError {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn create(ctx: &Context, new: NewUser) -> Result<User, ProtocolError> {
+pub async fn create(ctx: &Context, actor: &Actor, new: NewUser) -> Result<User, ProtocolError> {
     let user = User {
         id: UserId::generate(),
         password_hash: password::hash(new.password.into_string()).await?,
@@ -24,7 +25,7 @@ pub async fn create(ctx: &Context, new: NewUser) -> Result<User, ProtocolError> 
         created_at: ctx.clock.now(),
     };
     ctx.storage.users.insert_user(&user).await?;
-    tracing::info!(user_id = %user.id, "user created");
+    actor.changed("created a user", Some(user.id.as_str()));
     Ok(user)
 }
 
@@ -37,11 +38,11 @@ pub async fn get(ctx: &Context, id: &UserId) -> Result<User, ProtocolError> {
 }
 
 /// Deletes the user with their consents and grants.
-pub async fn delete(ctx: &Context, id: &UserId) -> Result<(), ProtocolError> {
+pub async fn delete(ctx: &Context, actor: &Actor, id: &UserId) -> Result<(), ProtocolError> {
     if !ctx.revoker().user(id).await? {
         return Err(no_such_user());
     }
-    tracing::info!(user_id = %id, "user deleted");
+    actor.changed("deleted a user", Some(id.as_str()));
     Ok(())
 }
 
@@ -52,10 +53,15 @@ pub async fn consents(ctx: &Context, id: &UserId) -> Result<Vec<Consent>, Protoc
 
 /// Withdraws a consent: the client must ask again, and the tokens issued
 /// under it stop working.
-pub async fn withdraw_consent(ctx: &Context, user: &UserId, client: &ClientId) -> Result<(), ProtocolError> {
+pub async fn withdraw_consent(
+    ctx: &Context,
+    actor: &Actor,
+    user: &UserId,
+    client: &ClientId,
+) -> Result<(), ProtocolError> {
     if !ctx.revoker().consent(user, client).await? {
         return Err(ProtocolError::not_found("no such consent"));
     }
-    tracing::info!(user_id = %user, client_id = %client, "consent withdrawn");
+    actor.changed(&format!("withdrew the user's consent to client {client}"), Some(user.as_str()));
     Ok(())
 }

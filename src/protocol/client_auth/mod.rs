@@ -8,12 +8,17 @@
 mod client_secret_basic;
 mod client_secret_post;
 mod none;
+mod throttle;
 
+use std::net::IpAddr;
 use std::sync::Arc;
+
+pub use throttle::ClientAuthThrottle;
 
 use crate::domain::secret::Secret;
 use crate::domain::{Client, ClientId, Params, ProtocolError, TokenEndpointAuthMethod};
 use crate::protocol::Context;
+use crate::protocol::security_event::{EventKind, SecurityEvent};
 
 /// The methods a client may register, in the order discovery lists them.
 pub const METHODS: [TokenEndpointAuthMethod; 3] = [
@@ -90,23 +95,55 @@ fn failed(basic: bool, description: &'static str) -> ProtocolError {
     if basic { error.with_challenge(BASIC_CHALLENGE.to_owned()) } else { error }
 }
 
-/// Authenticates the calling client by the method it registered.
-pub async fn authenticate(ctx: &Context, credentials: &Credentials) -> Result<Arc<Client>, ProtocolError> {
+/// Authenticates the client calling from `address` by the method it
+/// registered. Failures are throttled (see `throttle`) and logged.
+pub async fn authenticate(
+    ctx: &Context,
+    credentials: &Credentials,
+    address: IpAddr,
+) -> Result<Arc<Client>, ProtocolError> {
     let basic = credentials.is_basic();
+    let now = ctx.clock.now();
+    let throttle = &ctx.client_auth_throttle;
+    if let Some(wait) = throttle.retry_after(credentials.client_id(), address, now) {
+        let description = "too many failed client authentications from this address; try again later";
+        return Err(ProtocolError::invalid_client(description).with_retry_after(wait.unsigned_abs()));
+    }
     let client = match ClientId::parse(credentials.client_id()) {
         Ok(client_id) => ctx.clients.get(&client_id).await?,
         Err(_) => None,
     };
-    let Some(client) = client else {
-        return Err(failed(basic, FAILED));
+    let verified = match &client {
+        None => Err(FAILED),
+        Some(client) => match client.metadata.token_endpoint_auth_method {
+            TokenEndpointAuthMethod::ClientSecretBasic => client_secret_basic::verify(client, credentials),
+            TokenEndpointAuthMethod::ClientSecretPost => client_secret_post::verify(client, credentials),
+            TokenEndpointAuthMethod::None => none::verify(client, credentials),
+        },
     };
-    let verified = match client.metadata.token_endpoint_auth_method {
-        TokenEndpointAuthMethod::ClientSecretBasic => client_secret_basic::verify(&client, credentials),
-        TokenEndpointAuthMethod::ClientSecretPost => client_secret_post::verify(&client, credentials),
-        TokenEndpointAuthMethod::None => none::verify(&client, credentials),
-    };
-    verified.map_err(|description| failed(basic, description))?;
-    Ok(client)
+    match (client, verified) {
+        (Some(client), Ok(())) => {
+            throttle.succeeded(client.id.as_str(), address);
+            Ok(client)
+        }
+        (client, result) => {
+            let known_id = client.as_ref().map(|c| c.id.as_str());
+            let lock = throttle.failed(known_id, address, now);
+            let mut event = SecurityEvent::new(EventKind::ClientAuthenticationFailed).address(address);
+            if let Some(id) = known_id {
+                event = event.client(id);
+            }
+            event.emit();
+            if let Some(lock) = lock {
+                let mut event = SecurityEvent::new(EventKind::ClientAuthenticationLocked).address(address);
+                if let Some(id) = known_id {
+                    event = event.client(id);
+                }
+                event.detail(&format!("locked for {} s", lock.seconds)).emit();
+            }
+            Err(failed(basic, result.err().unwrap_or(FAILED)))
+        }
+    }
 }
 
 /// The secret check both secret methods share: constant time, against the

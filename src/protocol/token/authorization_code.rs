@@ -2,6 +2,8 @@
 //! §3.1.3): a code is redeemed once, by the client it was issued to, with
 //! the same redirect URI and the PKCE verifier (RFC 7636 §4.6).
 
+use std::net::IpAddr;
+
 use super::TokenResponse;
 use super::refresh_token;
 use crate::domain::Params;
@@ -12,6 +14,7 @@ use crate::protocol::Context;
 use crate::protocol::access_token::{self, IssueSpec};
 use crate::protocol::id_token::{self, IdTokenGrant};
 use crate::protocol::scope_policy::ScopePolicy;
+use crate::protocol::security_event::{EventKind, SecurityEvent};
 use crate::storage::{AuthorizationCodeRecord, CodeRedemption, TokenFamily};
 
 fn invalid_grant(description: &'static str) -> ProtocolError {
@@ -36,7 +39,12 @@ impl Request {
     }
 }
 
-pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<TokenResponse, ProtocolError> {
+pub async fn grant(
+    ctx: &Context,
+    client: &Client,
+    address: IpAddr,
+    request: Request,
+) -> Result<TokenResponse, ProtocolError> {
     let policy = ScopePolicy::for_user(client).ok_or_else(|| {
         ProtocolError::new(
             ErrorCode::UnauthorizedClient,
@@ -53,8 +61,9 @@ pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<T
     if record.client_id != client.id {
         return Err(invalid_grant("the code was issued to another client"));
     }
+    let replay = Replay { client, user_id: record.user_id.as_str(), address };
     if record.redeemed {
-        return Err(replayed(ctx, &code_hash).await);
+        return Err(replayed(ctx, &code_hash, &replay).await);
     }
     if record.expires_at <= now {
         return Err(invalid_grant("the code is invalid or has expired"));
@@ -65,17 +74,25 @@ pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<T
     verify_pkce(record.code_challenge.as_ref(), request.code_verifier.as_deref())?;
     // What the client may have now, of what the user granted.
     let scope = policy.narrow(&record.scope);
-    redeem(ctx, client, &record, &scope, &code_hash, now).await
+    redeem(ctx, &replay, &record, &scope, &code_hash, now).await
+}
+
+/// Who would have replayed the code, for the security event.
+struct Replay<'a> {
+    client: &'a Client,
+    user_id: &'a str,
+    address: IpAddr,
 }
 
 async fn redeem(
     ctx: &Context,
-    client: &Client,
+    replay: &Replay<'_>,
     record: &AuthorizationCodeRecord,
     scope: &ScopeSet,
     code_hash: &[u8],
     now: i64,
 ) -> Result<TokenResponse, ProtocolError> {
+    let client = replay.client;
     let user = ctx.storage.users.get_user(&record.user_id).await?;
     let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
     let issued = access_token::issue(ctx, IssueSpec::for_user(&client.id, &user, scope, record.auth_time))?;
@@ -100,7 +117,7 @@ async fn redeem(
     };
     // Exactly one of several concurrent redemptions gets past this point.
     if !ctx.storage.grants.redeem_code(code_hash, now, &redemption).await? {
-        return Err(replayed(ctx, code_hash).await);
+        return Err(replayed(ctx, code_hash, replay).await);
     }
     let id_token = id_token::issue_if_openid(
         ctx,
@@ -122,11 +139,20 @@ async fn redeem(
 
 /// RFC 6749 §4.1.2: a code used twice is an attack (or a bug); the tokens
 /// issued for it are revoked.
-async fn replayed(ctx: &Context, code_hash: &[u8]) -> ProtocolError {
-    match ctx.revoker().code_grant(code_hash).await {
-        Ok(revoked) => tracing::warn!(revoked, "authorization code replayed; its tokens are revoked"),
-        Err(error) => tracing::error!(%error, "revoking the tokens of a replayed code failed"),
-    }
+async fn replayed(ctx: &Context, code_hash: &[u8], replay: &Replay<'_>) -> ProtocolError {
+    let revoked = match ctx.revoker().code_grant(code_hash).await {
+        Ok(revoked) => format!("its {revoked} tokens are revoked"),
+        Err(error) => {
+            tracing::error!(%error, "revoking the tokens of a replayed code failed");
+            "revoking its tokens failed".to_owned()
+        }
+    };
+    SecurityEvent::new(EventKind::AuthorizationCodeReplayed)
+        .address(replay.address)
+        .client(replay.client.id.as_str())
+        .user(replay.user_id)
+        .detail(&revoked)
+        .emit();
     invalid_grant("the code has already been used")
 }
 

@@ -6,6 +6,8 @@ pub mod authorization_code;
 pub mod client_credentials;
 pub mod refresh_token;
 
+use std::net::IpAddr;
+
 use serde::Serialize;
 
 use crate::domain::{Client, ErrorCode, GrantType, Params, ProtocolError};
@@ -87,15 +89,19 @@ impl TokenResponse {
     }
 }
 
-/// Runs `request` for the authenticated `client`.
+/// Runs `request` for the authenticated `client`, calling from `address`
+/// (for the security events of replayed codes and refresh tokens).
 pub async fn exchange(
     ctx: &Context,
     client: &Client,
+    address: IpAddr,
     request: TokenRequest,
 ) -> Result<TokenResponse, ProtocolError> {
     match request {
-        TokenRequest::AuthorizationCode(request) => authorization_code::grant(ctx, client, request).await,
-        TokenRequest::RefreshToken(request) => refresh_token::grant(ctx, client, request).await,
+        TokenRequest::AuthorizationCode(request) => {
+            authorization_code::grant(ctx, client, address, request).await
+        }
+        TokenRequest::RefreshToken(request) => refresh_token::grant(ctx, client, address, request).await,
         TokenRequest::ClientCredentials(request) => client_credentials::grant(ctx, client, request),
     }
 }

@@ -2,6 +2,8 @@
 //! detection (RFC 9700 §4.14.2): every use returns a new refresh token, and
 //! presenting a used one revokes its whole family.
 
+use std::net::IpAddr;
+
 use super::TokenResponse;
 use crate::domain::Params;
 use crate::domain::secret::{SecretHash, random_token};
@@ -11,6 +13,7 @@ use crate::protocol::Context;
 use crate::protocol::access_token::{self, IssueSpec, IssuedToken};
 use crate::protocol::id_token::{self, IdTokenGrant};
 use crate::protocol::scope_policy::ScopePolicy;
+use crate::protocol::security_event::{EventKind, SecurityEvent};
 use crate::storage::{RefreshTokenRecord, Rotation, TokenFamily};
 
 fn invalid_grant(description: &'static str) -> ProtocolError {
@@ -83,7 +86,12 @@ impl Request {
     }
 }
 
-pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<TokenResponse, ProtocolError> {
+pub async fn grant(
+    ctx: &Context,
+    client: &Client,
+    address: IpAddr,
+    request: Request,
+) -> Result<TokenResponse, ProtocolError> {
     // RFC 6749 §5.2 `unauthorized_client`: only a client registered with
     // this grant (RFC 7591 §2) may use it, and its tokens are the code
     // grant's, so that grant is needed too.
@@ -103,7 +111,7 @@ pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<T
         return Err(invalid_grant("the refresh token was issued to another client"));
     }
     if token.rotated && !family.revoked {
-        return Err(reused(ctx, &family).await);
+        return Err(reused(ctx, &family, address).await);
     }
     if !is_live(&token, &family, now) {
         return Err(invalid_grant("the refresh token has expired or been revoked"));
@@ -125,7 +133,7 @@ pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<T
     // Exactly one of several concurrent uses gets past this point.
     match ctx.storage.grants.rotate_refresh_token(&presented, &record, now).await? {
         Rotation::Rotated => {}
-        Rotation::AlreadyRotated => return Err(reused(ctx, &family).await),
+        Rotation::AlreadyRotated => return Err(reused(ctx, &family, address).await),
         Rotation::FamilyEnded => return Err(invalid_grant("the refresh token has expired or been revoked")),
     }
     // OpenID Connect Core §12.2: a refreshed ID token, without a nonce.
@@ -145,13 +153,20 @@ pub async fn grant(ctx: &Context, client: &Client, request: Request) -> Result<T
 
 /// A rotated token presented again: someone holds a copy. The family is
 /// revoked, so neither the thief nor the user can go on with it.
-async fn reused(ctx: &Context, family: &TokenFamily) -> ProtocolError {
-    match ctx.revoker().family(&family.family_id).await {
-        Ok(()) => {
-            tracing::warn!(client_id = %family.client_id, "refresh token reused; its family is revoked")
+async fn reused(ctx: &Context, family: &TokenFamily, address: IpAddr) -> ProtocolError {
+    let outcome = match ctx.revoker().family(&family.family_id).await {
+        Ok(()) => "its family is revoked",
+        Err(error) => {
+            tracing::error!(%error, "revoking a refresh token family failed");
+            "revoking its family failed"
         }
-        Err(error) => tracing::error!(%error, "revoking a refresh token family failed"),
-    }
+    };
+    SecurityEvent::new(EventKind::RefreshTokenReplayed)
+        .address(address)
+        .client(family.client_id.as_str())
+        .user(family.user_id.as_str())
+        .detail(outcome)
+        .emit();
     invalid_grant("the refresh token has already been used")
 }
 

@@ -1,16 +1,17 @@
 //! The admin API's client resources: RFC 7591 metadata in, the stored
 //! metadata out (`protocol::admin::clients` holds the rules).
 
-use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Serialize;
 
 use crate::domain::client::ClientMetadataRequest;
 use crate::domain::secret::Secret;
 use crate::domain::{Client, ClientId, ClientMetadata, ErrorCode, ProtocolError};
+use crate::protocol::admin::Actor;
 use crate::protocol::admin::clients;
 use crate::web::AppState;
 use crate::web::json_body::JsonBody;
@@ -65,9 +66,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientPath {
 
 pub async fn create(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     body: Result<JsonBody<ClientMetadataRequest>, ProtocolError>,
 ) -> Result<Response, ProtocolError> {
-    let (client, secret) = clients::register(&state, metadata_from(body)?).await?;
+    let (client, secret) = clients::register(&state, &actor, metadata_from(body)?).await?;
     Ok((StatusCode::CREATED, Json(ClientView::of(&client, secret.as_ref()))).into_response())
 }
 
@@ -85,17 +87,19 @@ pub async fn show(
 
 pub async fn replace(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     ClientPath(id): ClientPath,
     body: Result<JsonBody<ClientMetadataRequest>, ProtocolError>,
 ) -> Result<Json<ClientView>, ProtocolError> {
-    let client = clients::replace(&state, id, metadata_from(body)?).await?;
+    let client = clients::replace(&state, &actor, id, metadata_from(body)?).await?;
     Ok(Json(ClientView::of(&client, None)))
 }
 
 pub async fn delete(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     ClientPath(id): ClientPath,
 ) -> Result<StatusCode, ProtocolError> {
-    clients::delete(&state, &id).await?;
+    clients::delete(&state, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

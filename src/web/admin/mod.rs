@@ -7,13 +7,17 @@ mod users;
 
 use axum::Router;
 use axum::extract::{Request, State};
+use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{any, delete, get};
 
 use crate::domain::scope::ADMIN_SCOPE;
-use crate::domain::{ProtocolError, Subject};
+use crate::domain::{ClientId, ProtocolError, Subject};
+use crate::protocol::admin::Actor;
+use crate::protocol::security_event::{EventKind, SecurityEvent};
 use crate::protocol::{access_token, bearer};
+use crate::web::client_address::ClientAddress;
 use crate::web::{AppState, routes};
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -35,21 +39,49 @@ async fn unknown_admin_path() -> ProtocolError {
 
 async fn require_admin(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Result<Response, ProtocolError> {
-    let token = crate::web::bearer_token::from_headers(request.headers())?;
-    let claims = access_token::validate(&state, token).await?.ok_or_else(bearer::invalid_token)?;
+    let address = ClientAddress::of_request(&state, &request);
+    let client_id = match admin_client(&state, request.headers()).await {
+        Ok(client_id) => client_id,
+        Err((error, client_id)) => {
+            let event = SecurityEvent::new(EventKind::AdminRequestRefused).address(address.0);
+            let event = match &client_id {
+                Some(id) => event.client(id.as_str()),
+                None => event,
+            };
+            event.detail(error.code.as_str()).emit();
+            return Err(error);
+        }
+    };
+    request.extensions_mut().insert(Actor { client_id, address: address.0 });
+    Ok(next.run(request).await)
+}
+
+/// The admin client whose token the request carries; else the error, with
+/// the client a valid token without the right to administer belongs to.
+async fn admin_client(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<ClientId, (ProtocolError, Option<ClientId>)> {
+    let token = crate::web::bearer_token::from_headers(headers).map_err(|e| (e, None))?;
+    let claims = access_token::validate(state, token)
+        .await
+        .map_err(|e| (e, None))?
+        .ok_or_else(|| (bearer::invalid_token(), None))?;
     // RFC 9068 §4: a resource server checks it is the audience; the admin
     // API is this issuer's own resource.
     if claims.aud != state.settings.issuer.as_str() {
-        return Err(bearer::invalid_token());
+        return Err((bearer::invalid_token(), None));
     }
     // Only a client acting for itself (`client_credentials`) administers:
     // a user's token through a client that may ask for `admin` does not.
-    let own_token = matches!(claims.subject(), Some(Subject::Client(_)));
-    if !own_token || !claims.scopes().any(|s| s == ADMIN_SCOPE) {
-        return Err(bearer::insufficient_scope(ADMIN_SCOPE));
+    let client_id = ClientId::parse(&claims.client_id).ok();
+    match claims.subject() {
+        Some(Subject::Client(_)) if claims.scopes().any(|s| s == ADMIN_SCOPE) => {
+            client_id.ok_or_else(|| (bearer::invalid_token(), None))
+        }
+        _ => Err((bearer::insufficient_scope(ADMIN_SCOPE), client_id)),
     }
-    Ok(next.run(request).await)
 }

@@ -2,14 +2,15 @@
 //! see or withdraw what they consented to (`protocol::admin::users` holds the
 //! rules). A password goes in once; neither it nor its hash comes back out.
 
-use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::{Extension, Json};
 use serde::Serialize;
 
 use crate::domain::user::NewUserRequest;
 use crate::domain::{ClientId, ProtocolError, User, UserId};
+use crate::protocol::admin::Actor;
 use crate::protocol::admin::users;
 use crate::storage::Consent;
 use crate::web::AppState;
@@ -98,10 +99,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ConsentPath {
 
 pub async fn create(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     body: Result<JsonBody<NewUserRequest>, ProtocolError>,
 ) -> Result<(StatusCode, Json<UserView>), ProtocolError> {
     let JsonBody(request) = body?;
-    let user = users::create(&state, request.validate()?).await?;
+    let user = users::create(&state, &actor, request.validate()?).await?;
     Ok((StatusCode::CREATED, Json(UserView::of(&user))))
 }
 
@@ -118,9 +120,10 @@ pub async fn show(
 
 pub async fn delete(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     UserPath(id): UserPath,
 ) -> Result<StatusCode, ProtocolError> {
-    users::delete(&state, &id).await?;
+    users::delete(&state, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -133,8 +136,9 @@ pub async fn consents(
 
 pub async fn revoke_consent(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     ConsentPath(user, client): ConsentPath,
 ) -> Result<StatusCode, ProtocolError> {
-    users::withdraw_consent(&state, &user, &client).await?;
+    users::withdraw_consent(&state, &actor, &user, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,6 +18,7 @@ use crate::domain::Username;
 use crate::domain::user::MAX_PASSWORD_BYTES;
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::protocol::password;
+use crate::protocol::security_event::{EventKind, SecurityEvent};
 use crate::protocol::throttle::{self, Admission, SignInAttempt};
 use crate::web::AppState;
 use crate::web::client_address::ClientAddress;
@@ -92,17 +93,34 @@ async fn sign_in(
         address: visitor.address.0,
         known_device: known_device.map(|d| d.id.as_str()),
     };
-    if let Admission::Refused { retry_after } = throttle::admit(state, &attempt).await? {
-        let message = format!("Too many failed sign-ins. Try again in {}.", wait_in_words(retry_after));
-        let mut response =
-            page.render(Some(&message), StatusCode::TOO_MANY_REQUESTS, Some(username.as_str())).await;
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-        return Ok(response);
-    }
+    let lock_if_wrong = match throttle::admit(state, &attempt).await? {
+        Admission::Allowed { lock_if_wrong } => lock_if_wrong,
+        Admission::Refused { retry_after } => {
+            let message = format!("Too many failed sign-ins. Try again in {}.", wait_in_words(retry_after));
+            let mut response =
+                page.render(Some(&message), StatusCode::TOO_MANY_REQUESTS, Some(username.as_str())).await;
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            return Ok(response);
+        }
+    };
+    let user_id = user.as_ref().map(|user| user.id.clone());
+    let event = |kind| {
+        let event = SecurityEvent::new(kind).address(visitor.address.0).client(request.client_id.as_str());
+        match &user_id {
+            Some(id) => event.user(id.as_str()),
+            None => event,
+        }
+    };
     // An unknown user costs the same argon2 work as a wrong password.
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let too_long = password.len() > MAX_PASSWORD_BYTES;
     let verified = password::verify(stored_hash.filter(|_| !too_long), password.to_owned()).await;
+    if !verified || too_long {
+        event(EventKind::SignInFailed).emit();
+        if lock_if_wrong > 0 {
+            event(EventKind::SignInLocked).detail(&format!("locked for {lock_if_wrong} s")).emit();
+        }
+    }
     let Some(user) = user.filter(|_| verified && !too_long) else {
         return Ok(page
             .render(Some(BAD_CREDENTIALS), StatusCode::UNAUTHORIZED, Some(username.as_str()))
@@ -111,7 +129,7 @@ async fn sign_in(
     throttle::succeeded(state, &attempt).await?;
     session::sign_in(state, session, user.id.clone()).await?;
     session::complete_login(session, &id).await?;
-    tracing::info!(user_id = %user.id, client_id = %request.client_id, "user signed in");
+    event(EventKind::SignInSucceeded).emit();
     let pending = PendingAuthorization {
         request,
         created_at: state.clock.now(),

@@ -12,7 +12,7 @@ use crate::web::client_auth::AuthenticatedClient;
 
 pub async fn introspect(
     State(state): State<AppState>,
-    AuthenticatedClient { client, params }: AuthenticatedClient,
+    AuthenticatedClient { client, params, .. }: AuthenticatedClient,
 ) -> Result<Response, ProtocolError> {
     let body = introspection::introspect(&state, &client, params.require("token")?).await?;
     let mut response = Json(body).into_response();

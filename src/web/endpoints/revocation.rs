@@ -11,7 +11,7 @@ use crate::web::client_auth::AuthenticatedClient;
 
 pub async fn revoke(
     State(state): State<AppState>,
-    AuthenticatedClient { client, params }: AuthenticatedClient,
+    AuthenticatedClient { client, params, .. }: AuthenticatedClient,
 ) -> Result<StatusCode, ProtocolError> {
     revocation::revoke(&state, &client, params.require("token")?).await?;
     Ok(StatusCode::OK)

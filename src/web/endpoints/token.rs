@@ -13,10 +13,10 @@ use crate::web::client_auth::AuthenticatedClient;
 
 pub async fn token(
     State(state): State<AppState>,
-    AuthenticatedClient { client, params }: AuthenticatedClient,
+    AuthenticatedClient { client, params, address }: AuthenticatedClient,
 ) -> Result<TokenResponse, ProtocolError> {
     let request = TokenRequest::try_from(&params)?;
-    token::exchange(&state, &client, request).await
+    token::exchange(&state, &client, address.0, request).await
 }
 
 impl IntoResponse for TokenResponse {

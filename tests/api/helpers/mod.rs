@@ -10,9 +10,11 @@
 #![allow(dead_code)]
 
 mod endpoints;
+mod security_log;
 mod tokens;
 mod users;
 
+pub use security_log::{security_events, security_log};
 pub use tokens::sign_raw;
 
 use std::collections::HashMap;
@@ -187,6 +189,7 @@ impl TestApp {
         database_url: String,
         settings: &[(&str, &str)],
     ) -> Self {
+        security_log::capture_security_events();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a random port");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
         let config = test_config(&address, &database_url, settings);

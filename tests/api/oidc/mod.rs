@@ -16,6 +16,7 @@ mod pkce;
 mod prompt;
 mod redirect_uris;
 mod refresh;
+mod security_events;
 mod throttling;
 mod user_agent;
 mod userinfo;
