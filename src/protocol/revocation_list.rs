@@ -2,26 +2,59 @@
 //! and to this instance's in-memory list at once; other instances fetch new
 //! revocations every `CASTELLAN_SYNC_INTERVAL`, so introspection never needs
 //! a database read. Entries are dropped when the token would have expired.
+//!
+//! Bounded: an entry is a 16-byte key and an expiry (at most ~64 bytes with
+//! the hash table's overhead); a sync reads only rows numbered after the last
+//! one seen; and clients may add entries only at a limited rate (see
+//! `revocation::revoke`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use crate::domain::Clock;
 use crate::storage::{RevocationStore, RevokedTokens, StorageError};
 
-/// Revocations are re-read with this overlap, so a row committed late by a
-/// slow transaction, or stamped by an instance whose clock is a little
-/// behind, is still seen.
-const SYNC_OVERLAP_SECS: i64 = 30;
+/// How long a number skipped by the sync is looked for again: on Postgres a
+/// transaction that took its number earlier may commit after later ones.
+const LATE_COMMIT_SECS: i64 = 30;
+/// At most this many skipped numbers are watched (the most recent ones).
+const MAX_WATCHED_GAPS: usize = 1024;
+
+/// A revoked `jti`, compacted: ours are 16 random bytes in base64url, kept
+/// as those bytes; any other is kept as the first 16 bytes of its SHA-256.
+pub type JtiKey = [u8; 16];
+
+/// Computes a `jti`'s key without allocating.
+pub fn jti_key(jti: &str) -> JtiKey {
+    let mut key = [0u8; 16];
+    if jti.len() == 22 && URL_SAFE_NO_PAD.decode_slice(jti, &mut key) == Ok(16) {
+        return key;
+    }
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, jti.as_bytes());
+    key.copy_from_slice(&digest.as_ref()[..16]);
+    key
+}
+
+/// Where the sync stands: the highest number seen, and numbers below it not
+/// seen yet with the time after which they are given up (a rolled-back or
+/// conflicting insert also skips a number).
+#[derive(Default)]
+struct Cursor {
+    last_seq: i64,
+    gaps: Vec<(i64, i64)>,
+}
 
 pub struct RevocationList {
     store: Arc<dyn RevocationStore>,
     sync_interval: Duration,
     clock: Clock,
-    /// `jti` → expiry of the revoked token.
-    revoked: RwLock<HashMap<String, i64>>,
-    synced_at: Mutex<i64>,
+    /// Revoked token → its expiry.
+    revoked: RwLock<HashMap<JtiKey, i64>>,
+    cursor: Mutex<Cursor>,
 }
 
 impl RevocationList {
@@ -31,7 +64,8 @@ impl RevocationList {
         clock: Clock,
     ) -> Result<Self, StorageError> {
         let revoked = RwLock::new(HashMap::new());
-        let list = Self { store, sync_interval, clock, revoked, synced_at: Mutex::new(0) };
+        let cursor = Mutex::new(Cursor { last_seq: -1, gaps: Vec::new() });
+        let list = Self { store, sync_interval, clock, revoked, cursor };
         list.sync().await?;
         Ok(list)
     }
@@ -43,7 +77,17 @@ impl RevocationList {
     }
 
     pub fn is_revoked(&self, jti: &str) -> bool {
-        self.revoked.read().unwrap_or_else(|e| e.into_inner()).contains_key(jti)
+        let key = jti_key(jti);
+        self.revoked.read().unwrap_or_else(|e| e.into_inner()).contains_key(&key)
+    }
+
+    /// How many revoked, unexpired tokens this instance holds.
+    pub fn len(&self) -> usize {
+        self.revoked.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Adds tokens the storage has just recorded as revoked (see `Revoker`).
@@ -51,29 +95,69 @@ impl RevocationList {
         if tokens.is_empty() {
             return;
         }
-        self.revoked.write().unwrap_or_else(|e| e.into_inner()).extend(tokens);
+        let mut revoked = self.revoked.write().unwrap_or_else(|e| e.into_inner());
+        revoked.extend(tokens.iter().map(|(jti, expires_at)| (jti_key(jti), *expires_at)));
     }
 
-    /// Fetches revocations made since the last sync (by any instance).
+    /// Fetches the revocations made since the last sync (by any instance):
+    /// rows numbered after the last seen, and skipped numbers still watched.
     pub async fn sync(&self) -> Result<(), StorageError> {
         let now = self.clock.now();
-        let since = *self.synced_at.lock().unwrap_or_else(|e| e.into_inner()) - SYNC_OVERLAP_SECS;
-        let fresh = self.store.revoked_since(since.max(0), now).await?;
-        let mut revoked = self.revoked.write().unwrap_or_else(|e| e.into_inner());
-        revoked.extend(fresh);
-        revoked.retain(|_, expires_at| *expires_at > now);
-        drop(revoked);
-        *self.synced_at.lock().unwrap_or_else(|e| e.into_inner()) = now;
+        let (after, watched) = {
+            let cursor = self.cursor.lock().unwrap_or_else(|e| e.into_inner());
+            (cursor.last_seq, cursor.gaps.iter().map(|(seq, _)| *seq).collect::<Vec<_>>())
+        };
+        let rows = self.store.revoked_after(after, &watched).await?;
+        let mut cursor = self.cursor.lock().unwrap_or_else(|e| e.into_inner());
+        let mut fresh = Vec::with_capacity(rows.len());
+        for row in rows {
+            if row.seq > cursor.last_seq {
+                // The first sync starts from nothing: no gaps before the first row.
+                if cursor.last_seq >= 0 {
+                    let give_up_at = now + LATE_COMMIT_SECS;
+                    let missing = (cursor.last_seq + 1..row.seq).rev().take(MAX_WATCHED_GAPS);
+                    cursor.gaps.extend(missing.map(|seq| (seq, give_up_at)));
+                }
+                cursor.last_seq = row.seq;
+            } else {
+                cursor.gaps.retain(|(seq, _)| *seq != row.seq);
+            }
+            if row.expires_at > now {
+                fresh.push((jti_key(&row.jti), row.expires_at));
+            }
+        }
+        cursor.gaps.retain(|(_, give_up_at)| *give_up_at > now);
+        if cursor.gaps.len() > MAX_WATCHED_GAPS {
+            cursor.gaps.sort_unstable();
+            let excess = cursor.gaps.len() - MAX_WATCHED_GAPS;
+            cursor.gaps.drain(..excess);
+        }
+        drop(cursor);
+        if !fresh.is_empty() {
+            self.revoked.write().unwrap_or_else(|e| e.into_inner()).extend(fresh);
+        }
         Ok(())
     }
 
-    /// Deletes revocations of tokens that have expired anyway, then re-reads
-    /// every unexpired revocation: a backstop for rows the incremental sync
-    /// missed (an instance whose clock runs far behind stamps them too early).
-    pub async fn prune(&self) -> Result<u64, StorageError> {
-        let pruned = self.store.prune_revocations(self.clock.now()).await?;
-        *self.synced_at.lock().unwrap_or_else(|e| e.into_inner()) = 0;
-        self.sync().await?;
+    /// Deletes revocations of tokens that have expired anyway (and stale
+    /// per-client counts), and forgets them here.
+    pub async fn prune(&self, count_window_start: i64) -> Result<u64, StorageError> {
+        let now = self.clock.now();
+        let pruned = self.store.prune_revocations(now, count_window_start).await?;
+        self.revoked.write().unwrap_or_else(|e| e.into_inner()).retain(|_, expires_at| *expires_at > now);
         Ok(pruned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_jtis_are_kept_as_their_bytes_and_others_as_a_digest() {
+        let jti = crate::domain::secret::random_token(16);
+        assert_eq!(jti_key(&jti).to_vec(), URL_SAFE_NO_PAD.decode(&jti).unwrap());
+        assert_ne!(jti_key("some-other-jti"), jti_key("some-other-jtj"));
+        assert_eq!(jti_key("some-other-jti"), jti_key("some-other-jti"));
     }
 }

@@ -10,7 +10,8 @@ use sqlx::Row;
 use crate::domain::{Client, ClientId, ClientMetadata};
 use crate::domain::secret::SecretHash;
 use crate::storage::{
-    ClientStore, HealthCheck, KeyStore, RevocationStore, StorageError, StoredKey, StoredSecret,
+    ClientStore, HealthCheck, KeyStore, Resealed, RevocationRow, RevocationStore, StorageError, StoredKey,
+    StoredSecret,
 };
 
 pub struct Store {
@@ -143,6 +144,18 @@ const INSERT_KEY: &str = "INSERT INTO signing_keys \
      (kid, alg, private_key, encrypted, created_at, retired_at, publish_until) \
      VALUES ($1, $2, $3, $4, $5, NULL, NULL)";
 
+const BUMP_KEY_GENERATION: &str =
+    "UPDATE signing_key_generation SET generation = generation + 1 WHERE id = 1";
+
+fn secret_from_row(row: &<Db as sqlx::Database>::Row) -> Result<StoredSecret, StorageError> {
+    Ok(StoredSecret {
+        name: row.try_get("name")?,
+        secret: row.try_get("secret")?,
+        encrypted: row.try_get("encrypted")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
 #[async_trait]
 impl KeyStore for Store {
     async fn published_keys(&self, now: i64) -> Result<Vec<StoredKey>, StorageError> {
@@ -171,7 +184,11 @@ impl KeyStore for Store {
         .bind(key.created_at)
         .execute(&self.pool)
         .await?;
-        Ok(result.rows_affected() == 1)
+        let inserted = result.rows_affected() == 1;
+        if inserted {
+            sqlx::query(BUMP_KEY_GENERATION).execute(&self.pool).await?;
+        }
+        Ok(inserted)
     }
 
     async fn rotate_key(&self, key: &StoredKey, publish_until: i64) -> Result<(), StorageError> {
@@ -196,6 +213,7 @@ impl KeyStore for Store {
                 .bind(key.created_at)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query(BUMP_KEY_GENERATION).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -208,7 +226,87 @@ impl KeyStore for Store {
                 .bind(now)
                 .execute(&self.pool)
                 .await?;
+        if result.rows_affected() > 0 {
+            sqlx::query(BUMP_KEY_GENERATION).execute(&self.pool).await?;
+        }
         Ok(result.rows_affected())
+    }
+
+    async fn revoke_key(&self, kid: &str, replacement: &StoredKey) -> Result<Option<String>, StorageError> {
+        let pool = self.pool.clone();
+        let (kid, key) = (kid.to_owned(), replacement.clone());
+        detached(async move {
+            let mut tx = pool.begin().await?;
+            let deleted = sqlx::query("DELETE FROM signing_keys WHERE kid = $1 RETURNING alg, retired_at")
+                .bind(kid)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(deleted) = deleted else { return Ok(None) };
+            let alg: String = deleted.try_get("alg")?;
+            let retired_at: Option<i64> = deleted.try_get("retired_at")?;
+            if retired_at.is_none() && alg == key.alg {
+                sqlx::query(
+                    "INSERT INTO signing_keys (kid, alg, private_key, encrypted, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(key.kid.clone())
+                .bind(key.alg.clone())
+                .bind(key.private_key.clone())
+                .bind(key.encrypted)
+                .bind(key.created_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query(BUMP_KEY_GENERATION).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(Some(alg))
+        })
+        .await
+    }
+
+    async fn key_generation(&self) -> Result<i64, StorageError> {
+        let generation: Option<i64> =
+            sqlx::query_scalar("SELECT generation FROM signing_key_generation WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(generation.unwrap_or_default())
+    }
+
+    async fn all_sealable(&self) -> Result<(Vec<StoredKey>, Vec<StoredSecret>), StorageError> {
+        let keys = sqlx::query(
+            "SELECT kid, alg, private_key, encrypted, created_at, retired_at, publish_until \
+             FROM signing_keys ORDER BY created_at, kid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let secrets = sqlx::query("SELECT name, secret, encrypted, created_at FROM server_secrets ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        let keys = keys.iter().map(key_from_row).collect::<Result<_, _>>()?;
+        let secrets = secrets.iter().map(secret_from_row).collect::<Result<_, _>>()?;
+        Ok((keys, secrets))
+    }
+
+    async fn reseal(&self, keys: &[Resealed], secrets: &[Resealed]) -> Result<u64, StorageError> {
+        let pool = self.pool.clone();
+        let changes: Vec<(&'static str, String, Vec<u8>, Vec<u8>)> = keys
+            .iter()
+            .map(|k| ("UPDATE signing_keys SET private_key = $3, encrypted = TRUE WHERE kid = $1 AND private_key = $2", k))
+            .chain(secrets.iter().map(|s| {
+                ("UPDATE server_secrets SET secret = $3, encrypted = TRUE WHERE name = $1 AND secret = $2", s)
+            }))
+            .map(|(sql, r)| (sql, r.name.clone(), r.old.clone(), r.new.clone()))
+            .collect();
+        detached(async move {
+            let mut tx = pool.begin().await?;
+            let mut changed = 0;
+            for (sql, name, old, new) in changes {
+                changed += sqlx::query(sql).bind(name).bind(old).bind(new).execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+            Ok(changed)
+        })
+        .await
     }
 
     async fn secret_or_insert(&self, candidate: &StoredSecret) -> Result<StoredSecret, StorageError> {
@@ -226,12 +324,7 @@ impl KeyStore for Store {
             .bind(candidate.name.clone())
             .fetch_one(&self.pool)
             .await?;
-        Ok(StoredSecret {
-            name: row.try_get("name")?,
-            secret: row.try_get("secret")?,
-            encrypted: row.try_get("encrypted")?,
-            created_at: row.try_get("created_at")?,
-        })
+        secret_from_row(&row)
     }
 }
 
@@ -261,9 +354,53 @@ impl RevocationStore for Store {
         rows.iter().map(|row| Ok((row.try_get("jti")?, row.try_get("expires_at")?))).collect()
     }
 
-    async fn prune_revocations(&self, now: i64) -> Result<u64, StorageError> {
+    async fn revoked_after(&self, after: i64, also: &[i64]) -> Result<Vec<RevocationRow>, StorageError> {
+        let mut sql = String::from("SELECT seq, jti, expires_at FROM revoked_tokens WHERE seq > $1");
+        if !also.is_empty() {
+            let placeholders: Vec<String> = (2..also.len() + 2).map(|n| format!("${n}")).collect();
+            sql.push_str(&format!(" OR seq IN ({})", placeholders.join(", ")));
+        }
+        sql.push_str(" ORDER BY seq");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after);
+        for seq in also {
+            query = query.bind(*seq);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RevocationRow {
+                    seq: row.try_get("seq")?,
+                    jti: row.try_get("jti")?,
+                    expires_at: row.try_get("expires_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn count_client_revocation(&self, client: &str, window_start: i64) -> Result<i64, StorageError> {
+        // One atomic statement, so instances counting at once never lose a count.
+        let count = sqlx::query_scalar(
+            "INSERT INTO revocation_counts (client_id, window_start, revocations) VALUES ($1, $2, 1) \
+             ON CONFLICT (client_id) DO UPDATE SET \
+             revocations = CASE WHEN revocation_counts.window_start = excluded.window_start \
+             THEN revocation_counts.revocations + 1 ELSE 1 END, \
+             window_start = excluded.window_start \
+             RETURNING revocations",
+        )
+        .bind(client.to_owned())
+        .bind(window_start)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count)
+    }
+
+    async fn prune_revocations(&self, now: i64, window_start: i64) -> Result<u64, StorageError> {
         let result = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
             .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM revocation_counts WHERE window_start < $1")
+            .bind(window_start)
             .execute(&self.pool)
             .await?;
         Ok(result.rows_affected())

@@ -11,6 +11,9 @@ include!("sql.rs");
 include!("sql_identity.rs");
 include!("sql_grants.rs");
 
+#[path = "sqlite_files.rs"]
+mod private_files;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 impl Store {
@@ -23,13 +26,12 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        if let Some(parent) = options.get_filename().parent()
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent).map_err(|e| StorageError::Unavailable(sqlx::Error::Io(e)))?;
-        }
         // An in-memory database exists once per connection: keep exactly one, forever.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            private_files::prepare(options.get_filename())
+                .map_err(|e| StorageError::Unavailable(sqlx::Error::Io(e)))?;
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(if in_memory { 1 } else { max_connections })
             .min_connections(if in_memory { 1 } else { 0 })

@@ -13,6 +13,8 @@ mod client_changes;
 mod client_credentials;
 mod discovery;
 mod introspection;
+mod key_revocation;
+mod key_sealing;
 mod keys;
 mod oidc;
 mod revocation;
