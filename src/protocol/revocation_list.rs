@@ -23,6 +23,8 @@ use crate::storage::{RevocationStore, RevokedTokens, StorageError};
 const LATE_COMMIT_SECS: i64 = 30;
 /// At most this many skipped numbers are watched (the most recent ones).
 const MAX_WATCHED_GAPS: usize = 1024;
+/// Rows read per query.
+const SYNC_PAGE_ROWS: usize = 10_000;
 
 /// A revoked `jti`, compacted: ours are 16 random bytes in base64url, kept
 /// as those bytes; any other is kept as the first 16 bytes of its SHA-256.
@@ -101,16 +103,23 @@ impl RevocationList {
 
     /// Fetches the revocations made since the last sync (by any instance):
     /// rows numbered after the last seen, and skipped numbers still watched.
+    /// Reads in pages, so even the first load holds one page of rows at a time.
     pub async fn sync(&self) -> Result<(), StorageError> {
+        while self.sync_page().await? == SYNC_PAGE_ROWS {}
+        Ok(())
+    }
+
+    /// One page of [`sync`](Self::sync); returns how many rows it read.
+    async fn sync_page(&self) -> Result<usize, StorageError> {
         let now = self.clock.now();
         let (after, watched) = {
             let cursor = self.cursor.lock().unwrap_or_else(|e| e.into_inner());
             (cursor.last_seq, cursor.gaps.iter().map(|(seq, _)| *seq).collect::<Vec<_>>())
         };
-        let rows = self.store.revoked_after(after, &watched).await?;
+        let rows = self.store.revoked_after(after, &watched, SYNC_PAGE_ROWS as i64).await?;
         let mut cursor = self.cursor.lock().unwrap_or_else(|e| e.into_inner());
         let mut fresh = Vec::with_capacity(rows.len());
-        for row in rows {
+        for row in &rows {
             if row.seq > cursor.last_seq {
                 // The first sync starts from nothing: no gaps before the first row.
                 if cursor.last_seq >= 0 {
@@ -136,7 +145,7 @@ impl RevocationList {
         if !fresh.is_empty() {
             self.revoked.write().unwrap_or_else(|e| e.into_inner()).extend(fresh);
         }
-        Ok(())
+        Ok(rows.len())
     }
 
     /// Deletes revocations of tokens that have expired anyway (and stale
@@ -151,7 +160,85 @@ impl RevocationList {
 
 #[cfg(test)]
 mod tests {
+    use async_trait::async_trait;
+
     use super::*;
+    use crate::storage::RevocationRow;
+
+    /// Rows as a database shows them: `visible` may lack a number that
+    /// commits later. Records what each sync asked for.
+    #[derive(Default)]
+    struct FakeStore {
+        visible: Mutex<Vec<(i64, String)>>,
+        asked: Mutex<Vec<(i64, Vec<i64>)>>,
+    }
+
+    #[async_trait]
+    impl RevocationStore for FakeStore {
+        async fn revoke(&self, _: &str, _: i64, _: i64) -> Result<(), StorageError> {
+            unimplemented!()
+        }
+        async fn revoked_since(&self, _: i64, _: i64) -> Result<Vec<(String, i64)>, StorageError> {
+            unimplemented!()
+        }
+        async fn revoked_after(
+            &self,
+            after: i64,
+            also: &[i64],
+            _: i64,
+        ) -> Result<Vec<RevocationRow>, StorageError> {
+            self.asked.lock().unwrap().push((after, also.to_vec()));
+            let mut rows: Vec<_> = self.visible.lock().unwrap().clone();
+            rows.sort();
+            Ok(rows
+                .into_iter()
+                .filter(|(seq, _)| *seq > after || also.contains(seq))
+                .map(|(seq, jti)| RevocationRow { seq, jti, expires_at: i64::MAX })
+                .collect())
+        }
+        async fn count_client_revocation(&self, _: &str, _: i64) -> Result<i64, StorageError> {
+            unimplemented!()
+        }
+        async fn prune_revocations(&self, _: i64, _: i64) -> Result<u64, StorageError> {
+            unimplemented!()
+        }
+    }
+
+    /// On Postgres a revocation numbered 2 may commit after number 3: the
+    /// sync asks for 2 again until it shows up (or for 30 s), and otherwise
+    /// reads only what is new.
+    #[tokio::test]
+    async fn a_revocation_committed_after_a_later_numbered_one_is_still_seen() {
+        let store = Arc::new(FakeStore::default());
+        store.visible.lock().unwrap().extend([(1, "one".to_owned()), (2, "two".to_owned())]);
+        let clock = Clock::system();
+        let list = RevocationList::load(store.clone(), Duration::from_secs(1), clock.clone()).await.unwrap();
+        store.visible.lock().unwrap().push((4, "four".to_owned()));
+        list.sync().await.unwrap();
+        assert!(list.is_revoked("four") && !list.is_revoked("three"));
+        store.visible.lock().unwrap().push((3, "three".to_owned()));
+        list.sync().await.unwrap();
+        assert!(list.is_revoked("three"));
+        list.sync().await.unwrap();
+        let asked = store.asked.lock().unwrap().clone();
+        assert_eq!(asked, [(-1, vec![]), (2, vec![]), (4, vec![3]), (4, vec![])]);
+        assert_eq!(list.len(), 4);
+    }
+
+    /// A number that never shows up (a rolled-back insert) is given up.
+    #[tokio::test]
+    async fn a_number_that_never_commits_is_given_up_after_a_while() {
+        let store = Arc::new(FakeStore::default());
+        store.visible.lock().unwrap().extend([(1, "one".to_owned()), (3, "three".to_owned())]);
+        let clock = Clock::system();
+        let list = RevocationList::load(store.clone(), Duration::from_secs(1), clock.clone()).await.unwrap();
+        list.sync().await.unwrap();
+        clock.advance(LATE_COMMIT_SECS + 1);
+        list.sync().await.unwrap();
+        list.sync().await.unwrap();
+        let asked = store.asked.lock().unwrap().clone();
+        assert_eq!(asked, [(-1, vec![]), (3, vec![2]), (3, vec![2]), (3, vec![])]);
+    }
 
     #[test]
     fn our_jtis_are_kept_as_their_bytes_and_others_as_a_digest() {

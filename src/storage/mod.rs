@@ -17,6 +17,7 @@ mod grants;
 mod identity;
 mod postgres;
 mod sqlite;
+mod sqlite_files;
 
 pub use grants::{
     AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, Rotation, TokenFamily,
@@ -158,10 +159,16 @@ pub trait RevocationStore: Send + Sync {
     /// instances sync by number, with `revoked_after`).
     async fn revoked_since(&self, since: i64, now: i64) -> Result<Vec<(String, i64)>, StorageError>;
     /// Revocations numbered above `after`, and those numbered `also` (numbers
-    /// skipped earlier, whose transactions may commit late), by number.
+    /// skipped earlier, whose transactions may commit late), by number; at
+    /// most `limit` of them.
     /// Numbers are given as rows are inserted, so on Postgres a row may
     /// become visible after rows with higher numbers.
-    async fn revoked_after(&self, after: i64, also: &[i64]) -> Result<Vec<RevocationRow>, StorageError>;
+    async fn revoked_after(
+        &self,
+        after: i64,
+        also: &[i64],
+        limit: i64,
+    ) -> Result<Vec<RevocationRow>, StorageError>;
     /// Counts one revocation by `client` in the window starting at
     /// `window_start` and returns the window's count so far, this one included.
     async fn count_client_revocation(&self, client: &str, window_start: i64) -> Result<i64, StorageError>;

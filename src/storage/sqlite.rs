@@ -8,11 +8,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 type Db = sqlx::Sqlite;
 
 include!("sql.rs");
+include!("sql_keys.rs");
 include!("sql_identity.rs");
 include!("sql_grants.rs");
-
-#[path = "sqlite_files.rs"]
-mod private_files;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -29,7 +27,7 @@ impl Store {
         // An in-memory database exists once per connection: keep exactly one, forever.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         if !in_memory {
-            private_files::prepare(options.get_filename())
+            super::sqlite_files::prepare(options.get_filename())
                 .map_err(|e| StorageError::Unavailable(sqlx::Error::Io(e)))?;
         }
         let pool = SqlitePoolOptions::new()

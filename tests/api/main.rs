@@ -18,6 +18,7 @@ mod key_sealing;
 mod keys;
 mod oidc;
 mod revocation;
+mod revocation_limits;
 mod smoke;
 mod storage_contract;
 mod transport;
