@@ -103,7 +103,9 @@ async fn over_rate(ctx: &Context, client: &ClientId) -> Result<Option<Revocation
     if count <= i64::from(ctx.settings.revocation_rate) {
         return Ok(None);
     }
-    tracing::warn!(client_id = %client, "client revoking tokens faster than CASTELLAN_REVOCATION_RATE");
+    if count == i64::from(ctx.settings.revocation_rate) + 1 {
+        tracing::warn!(client_id = %client, "client revoking tokens faster than CASTELLAN_REVOCATION_RATE");
+    }
     Ok(Some(Revocation::RetryAfter((window_start + RATE_WINDOW_SECS - now).max(1) as u64)))
 }
 
