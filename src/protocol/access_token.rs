@@ -14,7 +14,6 @@ use crate::domain::{Client, ClientId, ScopeSet, Subject, User};
 use crate::domain::{KeyAlgorithm, KeyMaterial};
 use crate::protocol::Context;
 use crate::protocol::scope_policy::ScopePolicy;
-use crate::protocol::verified_tokens::Verified;
 
 /// RFC 9068 §2.1: the `typ` header of an access token.
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -141,7 +140,7 @@ pub async fn verify(ctx: &Context, token: &str) -> Option<Arc<AccessTokenClaims>
     }
     let (claims, key) = verify_signature(ctx, token).await?;
     let claims = Arc::new(claims);
-    ctx.verified_tokens.insert(token, Verified { claims: claims.clone(), key }, ctx.clock.now());
+    ctx.verified_tokens.insert(token, claims.clone(), key, ctx.clock.now());
     Some(claims)
 }
 

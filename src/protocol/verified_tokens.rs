@@ -42,7 +42,7 @@ impl VerifiedTokens {
         self.entries.read().unwrap_or_else(|e| e.into_inner()).get(&digest_of(token)).cloned()
     }
 
-    pub fn insert(&self, token: &str, verified: Verified, now: i64) {
+    pub fn insert(&self, token: &str, claims: Arc<AccessTokenClaims>, key: Arc<KeyMaterial>, now: i64) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, verified| verified.claims.exp > now);
@@ -50,6 +50,6 @@ impl VerifiedTokens {
                 entries.clear();
             }
         }
-        entries.insert(digest_of(token), verified);
+        entries.insert(digest_of(token), Verified { claims, key });
     }
 }
