@@ -99,7 +99,7 @@ impl Keyring {
             if sealed > 0 {
                 tracing::warn!(
                     sealed,
-                    "sealed signing keys and secrets that were stored in plaintext under \
+                    "signing keys and secrets stored in plaintext are now sealed under \
                      CASTELLAN_KEY_ENCRYPTION_KEY; copies of the database made before hold them in \
                      the clear: rotate the signing keys (castellan keys rotate)"
                 );
