@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `keys rotate`.
+//! The command line: `serve` (the default), `migrate`, `keys rotate`,
+//! `keys revoke <kid>`, `keys rewrap`.
 
 use std::process::ExitCode;
 
@@ -8,12 +9,19 @@ use crate::domain::{Clock, KeyAlgorithm};
 use crate::protocol::keyring::Keyring;
 use crate::storage::Storage;
 
-const USAGE: &str = "usage: castellan [serve | migrate | keys rotate [--alg ES256|RS256]]
+const USAGE: &str =
+    "usage: castellan [serve | migrate | keys rotate [--alg ES256|RS256] | keys revoke <kid> | keys rewrap]
 
-  serve        run the server (the default); applies migrations first
-  migrate      apply the database migrations and exit
-  keys rotate  make a new signing key active (all algorithms, or --alg);
-               the old key stays in the JWKS until its tokens have expired
+  serve             run the server (the default); applies migrations first
+  migrate           apply the database migrations and exit
+  keys rotate       make a new signing key active (all algorithms, or --alg);
+                    the old key stays in the JWKS until its tokens have expired
+  keys revoke <kid> unpublish a (compromised) key at once: every instance stops
+                    accepting its tokens within CASTELLAN_SYNC_INTERVAL; an
+                    active key is replaced by a new one
+  keys rewrap       re-seal every stored key and secret under
+                    CASTELLAN_KEY_ENCRYPTION_KEY: those sealed under
+                    CASTELLAN_PREVIOUS_KEY_ENCRYPTION_KEY, and those in plaintext
 
 Settings come from the environment: see the README.";
 
@@ -21,6 +29,8 @@ enum Command {
     Serve,
     Migrate,
     RotateKeys(Vec<KeyAlgorithm>),
+    RevokeKey(String),
+    RewrapKeys,
     Help,
 }
 
@@ -33,6 +43,8 @@ fn parse(args: &[String]) -> Result<Command, String> {
         ["keys", "rotate", "--alg", alg] => {
             KeyAlgorithm::parse(alg).map(|a| Command::RotateKeys(vec![a])).map_err(|e| e.to_string())
         }
+        ["keys", "revoke", kid] if !kid.starts_with('-') => Ok(Command::RevokeKey((*kid).to_owned())),
+        ["keys", "rewrap"] => Ok(Command::RewrapKeys),
         ["help" | "--help" | "-h"] => Ok(Command::Help),
         _ => Err(format!("unknown command: {}", args.join(" "))),
     }
@@ -86,15 +98,47 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
         Command::RotateKeys(algorithms) => rotate(config, algorithms).await,
+        Command::RevokeKey(kid) => revoke(config, &kid).await,
+        Command::RewrapKeys => rewrap(config).await,
         Command::Help => Ok(()),
     }
 }
 
-async fn rotate(config: Config, algorithms: Vec<KeyAlgorithm>) -> Result<(), String> {
+/// The configured database and its keys, as the servers see them.
+async fn open_keys(config: &Config) -> Result<(Storage, Keyring), String> {
     let storage = Storage::connect(&config.database_url, 1).await.map_err(|e| e.to_string())?;
-    let keyring = Keyring::load(storage.keys.clone(), config.key_encryption_key.clone(), Clock::system())
-        .await
-        .map_err(|e| e.to_string())?;
+    let keyring = Keyring::load_with_previous(
+        storage.keys.clone(),
+        config.key_encryption_key.clone(),
+        config.previous_key_encryption_key.clone(),
+        Clock::system(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok((storage, keyring))
+}
+
+async fn revoke(config: Config, kid: &str) -> Result<(), String> {
+    let (storage, keyring) = open_keys(&config).await?;
+    let (algorithm, active) = keyring.revoke(kid).await.map_err(|e| e.to_string())?;
+    println!("revoked {kid}; {}: active key {active}", algorithm.name());
+    storage.health.close().await;
+    Ok(())
+}
+
+async fn rewrap(config: Config) -> Result<(), String> {
+    let (storage, keyring) = open_keys(&config).await?;
+    let report = keyring.rewrap().await.map_err(|e| e.to_string())?;
+    println!(
+        "re-sealed {} keys and secrets; {} were sealed under this key already",
+        report.resealed, report.unchanged
+    );
+    storage.health.close().await;
+    Ok(())
+}
+
+async fn rotate(config: Config, algorithms: Vec<KeyAlgorithm>) -> Result<(), String> {
+    let (storage, keyring) = open_keys(&config).await?;
     for algorithm in algorithms {
         let kid = keyring.rotate(algorithm).await.map_err(|e| e.to_string())?;
         println!("{}: new active key {kid}", algorithm.name());

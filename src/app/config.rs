@@ -42,6 +42,8 @@ pub struct Config {
     pub bootstrap_admin: Option<BootstrapAdmin>,
     pub log_format: LogFormat,
     pub key_encryption_key: Option<KeyEncryptionKey>,
+    /// The key encryption key being replaced (see `castellan keys rewrap`).
+    pub previous_key_encryption_key: Option<KeyEncryptionKey>,
     /// How long a client read from the database is trusted before it is read
     /// again: the bound on how soon another instance sees a client change.
     pub client_cache_ttl: Duration,
@@ -114,6 +116,11 @@ impl Config {
         let key_encryption_key = get("CASTELLAN_KEY_ENCRYPTION_KEY")
             .map(|v| KeyEncryptionKey::parse(&v).map_err(|m| error("CASTELLAN_KEY_ENCRYPTION_KEY", m)))
             .transpose()?;
+        let previous_key_encryption_key = get("CASTELLAN_PREVIOUS_KEY_ENCRYPTION_KEY")
+            .map(|v| {
+                KeyEncryptionKey::parse(&v).map_err(|m| error("CASTELLAN_PREVIOUS_KEY_ENCRYPTION_KEY", m))
+            })
+            .transpose()?;
         let max_connections = number(
             &get,
             "CASTELLAN_DATABASE_MAX_CONNECTIONS",
@@ -127,6 +134,7 @@ impl Config {
             bootstrap_admin: bootstrap_admin(&get)?,
             log_format,
             key_encryption_key,
+            previous_key_encryption_key,
             client_cache_ttl: seconds(&get, "CASTELLAN_CLIENT_CACHE_TTL", 5, 0..=300)?,
             sync_interval: seconds(&get, "CASTELLAN_SYNC_INTERVAL", 1, 1..=60)?,
             protocol: Settings {
@@ -144,6 +152,7 @@ impl Config {
                     1_209_600,
                     60..=31_536_000,
                 )?,
+                revocation_rate: number(&get, "CASTELLAN_REVOCATION_RATE", 600, 1..=1_000_000)? as u32,
             },
             trusted_proxies: get("CASTELLAN_TRUSTED_PROXIES")
                 .map(|v| TrustedProxies::parse(&v).map_err(|m| error("CASTELLAN_TRUSTED_PROXIES", m)))

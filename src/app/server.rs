@@ -14,7 +14,7 @@ use crate::domain::Clock;
 use crate::protocol::clients::ClientRegistry;
 use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
 use crate::protocol::revocation_list::RevocationList;
-use crate::protocol::{Context, throttle, token};
+use crate::protocol::{Context, revocation, throttle, token};
 use crate::storage::{Storage, StorageError};
 use crate::web::{self, AppState};
 
@@ -52,7 +52,13 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
             "the issuer is plain http (CASTELLAN_ALLOW_HTTP_ISSUER=true): passwords and tokens cross the network unencrypted"
         );
     }
-    let keys = Keyring::load(storage.keys.clone(), config.key_encryption_key.clone(), clock.clone()).await?;
+    let keys = Keyring::load_with_previous(
+        storage.keys.clone(),
+        config.key_encryption_key.clone(),
+        config.previous_key_encryption_key.clone(),
+        clock.clone(),
+    )
+    .await?;
     let revocations =
         RevocationList::load(storage.revocations.clone(), config.sync_interval, clock.clone()).await?;
     if let Some(admin) = &config.bootstrap_admin {
@@ -75,15 +81,18 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
     })
 }
 
-/// Periodic upkeep: fetch other instances' revocations, pick up rotated
-/// keys, and prune what has expired.
+/// Periodic upkeep: fetch other instances' revocations and key changes
+/// (a revoked key), pick up rotated keys, and prune what has expired.
 fn spawn_upkeep(state: &AppState) -> Vec<JoinHandle<()>> {
-    let revocations = state.revocations.clone();
+    let (revocations, keys) = (state.revocations.clone(), state.keys.clone());
     let sync = every(state.revocations.sync_interval(), move || {
-        let revocations = revocations.clone();
+        let (revocations, keys) = (revocations.clone(), keys.clone());
         async move {
             if let Err(error) = revocations.sync().await {
                 tracing::warn!(%error, "syncing revocations failed");
+            }
+            if let Err(error) = keys.sync().await {
+                tracing::warn!(%error, "syncing signing keys failed");
             }
         }
     });
@@ -103,7 +112,7 @@ fn spawn_upkeep(state: &AppState) -> Vec<JoinHandle<()>> {
             (keys.clone(), revocations.clone(), storage.clone(), clock.now());
         async move {
             prune_expired(&storage, now).await;
-            if let Err(error) = revocations.prune().await {
+            if let Err(error) = revocations.prune(now - revocation::RATE_WINDOW_SECS).await {
                 tracing::warn!(%error, "pruning revocations failed");
             }
             if let Err(error) = keys.prune().await {

@@ -133,15 +133,18 @@ pub async fn verify(ctx: &Context, token: &str) -> Option<Arc<AccessTokenClaims>
     if token.len() > MAX_TOKEN_LEN {
         return None;
     }
-    if let Some(claims) = ctx.verified_tokens.get(token) {
-        return Some(claims);
+    if let Some(verified) = ctx.verified_tokens.get(token)
+        && ctx.keys.publishes(&verified.key.kid)
+    {
+        return Some(verified.claims);
     }
-    let claims = Arc::new(verify_signature(ctx, token).await?);
-    ctx.verified_tokens.insert(token, claims.clone(), ctx.clock.now());
+    let (claims, key) = verify_signature(ctx, token).await?;
+    let claims = Arc::new(claims);
+    ctx.verified_tokens.insert(token, claims.clone(), key, ctx.clock.now());
     Some(claims)
 }
 
-async fn verify_signature(ctx: &Context, token: &str) -> Option<AccessTokenClaims> {
+async fn verify_signature(ctx: &Context, token: &str) -> Option<(AccessTokenClaims, Arc<KeyMaterial>)> {
     let header = decode_header(token).ok()?;
     // RFC 9068 §4: the resource server MUST check typ is at+jwt.
     let typ = header.typ.as_deref()?;
@@ -158,7 +161,7 @@ async fn verify_signature(ctx: &Context, token: &str) -> Option<AccessTokenClaim
     validation.validate_exp = false;
     let claims = decode::<AccessTokenClaims>(token, &key.decoding_key, &validation).ok()?.claims;
     // As jsonwebtoken with no leeway: good through the second of `exp`.
-    (claims.exp >= ctx.clock.now()).then_some(claims)
+    (claims.exp >= ctx.clock.now()).then_some((claims, key))
 }
 
 /// Whether `token` is an access token in good standing: `verify`, and not

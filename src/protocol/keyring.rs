@@ -1,16 +1,19 @@
 //! Signing keys. Generated on first start and kept in the database, so every
 //! instance signs with the same keys; each instance holds them parsed in a
 //! `Keyring` that it refreshes periodically (and at once when it meets a
-//! token signed by a key it does not know yet, e.g. right after a rotation).
+//! token signed by a key it does not know yet, e.g. right after a rotation),
+//! and at once when the keys' generation number moves (a revoked key).
+//! Sealing keys at rest under the key encryption key: `key_sealing.rs`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::MAX_ACCESS_TOKEN_TTL_SECS;
 use crate::domain::sealing::SEALING_KEY_BYTES;
 use crate::domain::{Clock, KeyAlgorithm, KeyEncryptionKey, KeyError, KeyMaterial, SealingKey};
-use crate::storage::{KeyStore, StorageError, StoredKey, StoredSecret};
+use crate::storage::{KeyStore, StorageError, StoredKey};
 
 /// How often each instance re-reads the signing keys (to pick up a rotation).
 pub const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
@@ -21,6 +24,10 @@ pub enum KeyringError {
     Key(#[from] KeyError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("there is no signing key with kid {0:?}")]
+    UnknownKid(String),
+    #[error("{0}")]
+    Sealing(String),
 }
 
 /// The keys one instance knows: the active key of each algorithm, and every
@@ -38,9 +45,14 @@ struct KeySet {
 const UNKNOWN_KID_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
 
 pub struct Keyring {
-    store: Arc<dyn KeyStore>,
-    encryption_key: Option<KeyEncryptionKey>,
-    clock: Clock,
+    pub(super) store: Arc<dyn KeyStore>,
+    pub(super) encryption_key: Option<KeyEncryptionKey>,
+    /// A key encryption key being replaced: keys sealed under it still open
+    /// (`keys rewrap` re-seals them under the current one).
+    pub(super) previous_encryption_key: Option<KeyEncryptionKey>,
+    /// The keys' generation number as of the last reload.
+    generation: AtomicI64,
+    pub(super) clock: Clock,
     keys: RwLock<Arc<KeySet>>,
     /// When an unknown `kid` last caused a reload; periodic reloads do not
     /// count, so a key rotated in elsewhere is picked up at its first token.
@@ -60,16 +72,40 @@ impl Keyring {
         encryption_key: Option<KeyEncryptionKey>,
         clock: Clock,
     ) -> Result<Self, KeyringError> {
-        let browser_sealing_key =
-            shared_secret(store.as_ref(), encryption_key.as_ref(), BROWSER_SEALING_KEY, clock.now()).await?;
-        let keyring = Self {
+        Self::load_with_previous(store, encryption_key, None, clock).await
+    }
+
+    /// [`load`](Self::load), also opening keys sealed under `previous`. With
+    /// a key encryption key, keys and secrets stored in plaintext are sealed
+    /// first.
+    pub async fn load_with_previous(
+        store: Arc<dyn KeyStore>,
+        encryption_key: Option<KeyEncryptionKey>,
+        previous: Option<KeyEncryptionKey>,
+        clock: Clock,
+    ) -> Result<Self, KeyringError> {
+        let mut keyring = Self {
             store,
             encryption_key,
+            previous_encryption_key: previous,
+            generation: AtomicI64::new(i64::MIN),
             clock,
             keys: RwLock::new(Arc::default()),
             last_unknown_kid_reload: Mutex::new(None),
-            browser_sealing_key,
+            browser_sealing_key: SealingKey::from_bytes([0; SEALING_KEY_BYTES]),
         };
+        if keyring.encryption_key.is_some() {
+            let sealed = keyring.seal_plaintext().await?;
+            if sealed > 0 {
+                tracing::warn!(
+                    sealed,
+                    "signing keys and secrets stored in plaintext are now sealed under \
+                     CASTELLAN_KEY_ENCRYPTION_KEY; copies of the database made before hold them in \
+                     the clear: rotate the signing keys (castellan keys rotate)"
+                );
+            }
+        }
+        keyring.browser_sealing_key = keyring.shared_secret(BROWSER_SEALING_KEY).await?;
         let published = keyring.store.published_keys(keyring.clock.now()).await?;
         for algorithm in KeyAlgorithm::ALL {
             let has_active = published.iter().any(|k| k.alg == algorithm.name() && k.retired_at.is_none());
@@ -88,7 +124,7 @@ impl Keyring {
         &self.browser_sealing_key
     }
 
-    fn new_stored_key(&self, algorithm: KeyAlgorithm) -> Result<StoredKey, KeyError> {
+    pub(super) fn new_stored_key(&self, algorithm: KeyAlgorithm) -> Result<StoredKey, KeyError> {
         let der = algorithm.generate()?;
         let kid = KeyMaterial::from_pkcs8(algorithm, &der)?.kid;
         let (private_key, encrypted) = match &self.encryption_key {
@@ -106,8 +142,19 @@ impl Keyring {
         })
     }
 
+    /// Reloads the keys if their generation number has moved since the last
+    /// reload: one cheap read, run every `CASTELLAN_SYNC_INTERVAL`.
+    pub async fn sync(&self) -> Result<(), KeyringError> {
+        if self.store.key_generation().await? != self.generation.load(Ordering::Acquire) {
+            self.reload().await?;
+        }
+        Ok(())
+    }
+
     /// Re-reads the published keys; keys already parsed are reused.
     pub async fn reload(&self) -> Result<(), KeyringError> {
+        // Read before the keys: a change made in between reloads once more.
+        let generation = self.store.key_generation().await?;
         let stored = self.store.published_keys(self.clock.now()).await?;
         let previous = self.snapshot();
         let mut next = KeySet::default();
@@ -134,16 +181,13 @@ impl Keyring {
         }
         next.jwks = serde_json::json!({ "keys": jwks }).to_string().into();
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        self.generation.store(generation, Ordering::Release);
         Ok(())
     }
 
     fn parse(&self, row: &StoredKey) -> Result<KeyMaterial, KeyError> {
         let algorithm = KeyAlgorithm::parse(&row.alg)?;
-        let der = match (row.encrypted, &self.encryption_key) {
-            (false, _) => row.private_key.clone(),
-            (true, Some(kek)) => kek.open(&row.kid, &row.private_key)?,
-            (true, None) => return Err(KeyError::EncryptionKeyMissing(row.kid.clone())),
-        };
+        let der = self.open_stored(&row.kid, &row.private_key, row.encrypted)?;
         let material = KeyMaterial::from_pkcs8(algorithm, &der)?;
         if material.kid != row.kid {
             return Err(KeyError::Unreadable(row.kid.clone()));
@@ -180,6 +224,11 @@ impl Keyring {
         self.snapshot().by_kid.get(kid).cloned()
     }
 
+    /// Whether the key `kid` is still published (not revoked, not pruned).
+    pub fn publishes(&self, kid: &str) -> bool {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).by_kid.contains_key(kid)
+    }
+
     /// The JWKS document (RFC 7517 §5): public keys only.
     pub fn jwks(&self) -> Arc<str> {
         self.snapshot().jwks.clone()
@@ -198,6 +247,23 @@ impl Keyring {
         Ok(key.kid)
     }
 
+    /// Unpublishes the key `kid` at once, everywhere: tokens it signed stop
+    /// being accepted on every instance within `CASTELLAN_SYNC_INTERVAL`. If
+    /// it was the active key of its algorithm, a new key takes its place.
+    /// Returns the algorithm and the kid of the key now active for it.
+    pub async fn revoke(&self, kid: &str) -> Result<(KeyAlgorithm, String), KeyringError> {
+        let (stored, _) = self.store.all_sealable().await?;
+        let row = stored.iter().find(|k| k.kid == kid).ok_or_else(|| KeyringError::UnknownKid(kid.into()))?;
+        let algorithm = KeyAlgorithm::parse(&row.alg)?;
+        let replacement = self.new_stored_key(algorithm)?;
+        if self.store.revoke_key(kid, &replacement).await?.is_none() {
+            return Err(KeyringError::UnknownKid(kid.into()));
+        }
+        self.reload().await?;
+        let active = self.signing_key(algorithm).ok_or(KeyError::Signing)?;
+        Ok((algorithm, active.kid.clone()))
+    }
+
     /// Removes retired keys whose publication period is over.
     pub async fn prune(&self) -> Result<(), KeyringError> {
         if self.store.prune_keys(self.clock.now()).await? > 0 {
@@ -205,29 +271,4 @@ impl Keyring {
         }
         Ok(())
     }
-}
-
-/// The secret `name` all instances share, made by whichever starts first;
-/// sealed under the key encryption key when there is one.
-async fn shared_secret(
-    store: &dyn KeyStore,
-    encryption_key: Option<&KeyEncryptionKey>,
-    name: &str,
-    now: i64,
-) -> Result<SealingKey, KeyringError> {
-    let fresh = SealingKey::generate().map_err(|_| KeyError::Generation)?;
-    let (secret, encrypted) = match encryption_key {
-        Some(kek) => (kek.seal(name, fresh.as_bytes())?, true),
-        None => (fresh.as_bytes().to_vec(), false),
-    };
-    let candidate = StoredSecret { name: name.to_owned(), secret, encrypted, created_at: now };
-    let stored = store.secret_or_insert(&candidate).await?;
-    let bytes = match (stored.encrypted, encryption_key) {
-        (false, _) => stored.secret,
-        (true, Some(kek)) => kek.open(name, &stored.secret)?,
-        (true, None) => return Err(KeyError::EncryptionKeyMissing(name.to_owned()).into()),
-    };
-    let bytes = <[u8; SEALING_KEY_BYTES]>::try_from(bytes.as_slice())
-        .map_err(|_| KeyError::Unreadable(name.to_owned()))?;
-    Ok(SealingKey::from_bytes(bytes))
 }

@@ -10,6 +10,7 @@ pub mod client_auth;
 pub mod clients;
 pub mod id_token;
 pub mod introspection;
+pub mod key_sealing;
 pub mod keyring;
 pub mod password;
 pub mod revocation;
@@ -44,6 +45,9 @@ pub struct Settings {
     pub refresh_token_ttl: Duration,
     /// ...and a refresh token not used for this long expires.
     pub refresh_token_idle_ttl: Duration,
+    /// How many tokens one client may revoke per minute (RFC 7009 requests),
+    /// which bounds how fast it can grow every instance's revocation list.
+    pub revocation_rate: u32,
 }
 
 /// What every protocol function reads: settings, storage, the per-instance

@@ -60,16 +60,53 @@ impl Revoker<'_> {
     }
 }
 
+/// What became of a revocation request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Revocation {
+    /// Revoked, or nothing to revoke (§2.2).
+    Done,
+    /// The client has revoked as many tokens as it may this minute; per
+    /// §2.2.1 it is to assume the token is still valid and retry later.
+    RetryAfter(u64),
+}
+
+/// The per-client count runs over windows of this many seconds.
+pub const RATE_WINDOW_SECS: i64 = 60;
+
 /// RFC 7009 §2.1: `client` revokes `token`. A token of another client is
 /// refused; an unknown, malformed or expired one is not an error (§2.2).
-pub async fn revoke(ctx: &Context, client: &Client, token: &str) -> Result<(), ProtocolError> {
+/// Each revocation that adds to the revocation list (an access token, or a
+/// refresh token's family) counts against the client's rate.
+pub async fn revoke(ctx: &Context, client: &Client, token: &str) -> Result<Revocation, ProtocolError> {
     let Some(claims) = access_token::verify(ctx, token).await else {
         return revoke_refresh_token(ctx, &client.id, token).await;
     };
     if claims.client_id != client.id.as_str() {
         return Err(not_yours());
     }
-    Ok(ctx.revoker().access_token(&claims.jti, claims.exp).await?)
+    if ctx.revocations.is_revoked(&claims.jti) {
+        return Ok(Revocation::Done);
+    }
+    if let Some(refused) = over_rate(ctx, &client.id).await? {
+        return Ok(refused);
+    }
+    ctx.revoker().access_token(&claims.jti, claims.exp).await?;
+    Ok(Revocation::Done)
+}
+
+/// Counts one revocation by `client`; `Some` if that is past its rate. The
+/// count is kept in the database, so the rate holds across instances.
+async fn over_rate(ctx: &Context, client: &ClientId) -> Result<Option<Revocation>, ProtocolError> {
+    let now = ctx.clock.now();
+    let window_start = now - now.rem_euclid(RATE_WINDOW_SECS);
+    let count = ctx.storage.revocations.count_client_revocation(client.as_str(), window_start).await?;
+    if count <= i64::from(ctx.settings.revocation_rate) {
+        return Ok(None);
+    }
+    if count == i64::from(ctx.settings.revocation_rate) + 1 {
+        tracing::warn!(client_id = %client, "client revoking tokens faster than CASTELLAN_REVOCATION_RATE");
+    }
+    Ok(Some(Revocation::RetryAfter((window_start + RATE_WINDOW_SECS - now).max(1) as u64)))
 }
 
 fn not_yours() -> ProtocolError {
@@ -78,14 +115,27 @@ fn not_yours() -> ProtocolError {
 
 /// §2.1: revoking a refresh token also revokes the access tokens of the same
 /// grant; here, the whole token family.
-async fn revoke_refresh_token(ctx: &Context, client: &ClientId, token: &str) -> Result<(), ProtocolError> {
+async fn revoke_refresh_token(
+    ctx: &Context,
+    client: &ClientId,
+    token: &str,
+) -> Result<Revocation, ProtocolError> {
     if !refresh_token::looks_like_refresh_token(token) {
-        return Ok(());
+        return Ok(Revocation::Done);
     }
     let hash = refresh_token::token_hash(token);
-    let Some((_, family)) = ctx.storage.grants.get_refresh_token(&hash).await? else { return Ok(()) };
+    let Some((_, family)) = ctx.storage.grants.get_refresh_token(&hash).await? else {
+        return Ok(Revocation::Done);
+    };
     if &family.client_id != client {
         return Err(not_yours());
     }
-    Ok(ctx.revoker().family(&family.family_id).await?)
+    if family.revoked {
+        return Ok(Revocation::Done);
+    }
+    if let Some(refused) = over_rate(ctx, client).await? {
+        return Ok(refused);
+    }
+    ctx.revoker().family(&family.family_id).await?;
+    Ok(Revocation::Done)
 }

@@ -17,6 +17,7 @@ mod grants;
 mod identity;
 mod postgres;
 mod sqlite;
+mod sqlite_files;
 
 pub use grants::{
     AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, Rotation, TokenFamily,
@@ -104,6 +105,20 @@ pub trait KeyStore: Send + Sync {
     /// and makes `key` active, atomically.
     async fn rotate_key(&self, key: &StoredKey, publish_until: i64) -> Result<(), StorageError>;
     async fn prune_keys(&self, now: i64) -> Result<u64, StorageError>;
+    /// Deletes the key `kid` at once (a compromised key) and, if it was the
+    /// active key of its algorithm, makes `replacement` (of the same
+    /// algorithm) active, atomically. Returns the deleted key's algorithm,
+    /// or `None` if there was no such key.
+    async fn revoke_key(&self, kid: &str, replacement: &StoredKey) -> Result<Option<String>, StorageError>;
+    /// A number that every change to the set of keys raises (insert, rotate,
+    /// revoke, prune): instances poll it and reload only when it moves.
+    async fn key_generation(&self) -> Result<i64, StorageError>;
+    /// Every stored key, published or not, and every server secret.
+    async fn all_sealable(&self) -> Result<(Vec<StoredKey>, Vec<StoredSecret>), StorageError>;
+    /// Replaces the stored bytes of keys and secrets by their (re)sealed
+    /// form, in one transaction; a row whose bytes are no longer `old` (sealed
+    /// meanwhile by another process) is left alone. Returns the rows changed.
+    async fn reseal(&self, keys: &[Resealed], secrets: &[Resealed]) -> Result<u64, StorageError>;
     /// The secret named `candidate.name`, inserting `candidate` first if
     /// there is none: instances starting together agree on one.
     async fn secret_or_insert(&self, candidate: &StoredSecret) -> Result<StoredSecret, StorageError>;
@@ -119,13 +134,46 @@ pub struct StoredSecret {
     pub created_at: i64,
 }
 
+/// A key's or secret's bytes, as read and as sealed anew under the key
+/// encryption key (see `KeyStore::reseal`).
+pub struct Resealed {
+    /// The kid, or the secret's name.
+    pub name: String,
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
+}
+
+/// A revocation as stored: its sequence number orders revocations by commit
+/// (see `RevocationStore::revoked_after`).
+pub struct RevocationRow {
+    pub seq: i64,
+    pub jti: String,
+    pub expires_at: i64,
+}
+
 #[async_trait]
 pub trait RevocationStore: Send + Sync {
     /// Records `jti` as revoked until the token would expire anyway.
     async fn revoke(&self, jti: &str, expires_at: i64, now: i64) -> Result<(), StorageError>;
-    /// Unexpired revocations recorded at or after `since`.
+    /// Unexpired revocations recorded at or after `since` (by time; the
+    /// instances sync by number, with `revoked_after`).
     async fn revoked_since(&self, since: i64, now: i64) -> Result<Vec<(String, i64)>, StorageError>;
-    async fn prune_revocations(&self, now: i64) -> Result<u64, StorageError>;
+    /// Revocations numbered above `after`, and those numbered `also` (numbers
+    /// skipped earlier, whose transactions may commit late), by number; at
+    /// most `limit` of them.
+    /// Numbers are given as rows are inserted, so on Postgres a row may
+    /// become visible after rows with higher numbers.
+    async fn revoked_after(
+        &self,
+        after: i64,
+        also: &[i64],
+        limit: i64,
+    ) -> Result<Vec<RevocationRow>, StorageError>;
+    /// Counts one revocation by `client` in the window starting at
+    /// `window_start` and returns the window's count so far, this one included.
+    async fn count_client_revocation(&self, client: &str, window_start: i64) -> Result<i64, StorageError>;
+    /// Deletes revocations of expired tokens and counts of windows before `window_start`.
+    async fn prune_revocations(&self, now: i64, window_start: i64) -> Result<u64, StorageError>;
 }
 
 #[async_trait]

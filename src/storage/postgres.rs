@@ -10,6 +10,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 type Db = sqlx::Postgres;
 
 include!("sql.rs");
+include!("sql_keys.rs");
 include!("sql_identity.rs");
 include!("sql_grants.rs");
 

@@ -9,9 +9,7 @@ use sqlx::Row;
 
 use crate::domain::{Client, ClientId, ClientMetadata};
 use crate::domain::secret::SecretHash;
-use crate::storage::{
-    ClientStore, HealthCheck, KeyStore, RevocationStore, StorageError, StoredKey, StoredSecret,
-};
+use crate::storage::{ClientStore, HealthCheck, RevocationRow, RevocationStore, StorageError};
 
 pub struct Store {
     pool: sqlx::Pool<Db>,
@@ -127,114 +125,6 @@ impl ClientStore for Store {
     }
 }
 
-fn key_from_row(row: &<Db as sqlx::Database>::Row) -> Result<StoredKey, StorageError> {
-    Ok(StoredKey {
-        kid: row.try_get("kid")?,
-        alg: row.try_get("alg")?,
-        private_key: row.try_get("private_key")?,
-        encrypted: row.try_get("encrypted")?,
-        created_at: row.try_get("created_at")?,
-        retired_at: row.try_get("retired_at")?,
-        publish_until: row.try_get("publish_until")?,
-    })
-}
-
-const INSERT_KEY: &str = "INSERT INTO signing_keys \
-     (kid, alg, private_key, encrypted, created_at, retired_at, publish_until) \
-     VALUES ($1, $2, $3, $4, $5, NULL, NULL)";
-
-#[async_trait]
-impl KeyStore for Store {
-    async fn published_keys(&self, now: i64) -> Result<Vec<StoredKey>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT kid, alg, private_key, encrypted, created_at, retired_at, publish_until \
-             FROM signing_keys WHERE retired_at IS NULL OR publish_until > $1 \
-             ORDER BY created_at DESC, kid",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(key_from_row).collect()
-    }
-
-    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StorageError> {
-        // The partial unique index on (alg) WHERE retired_at IS NULL turns a
-        // concurrent second insert into a no-op.
-        let result = sqlx::query(
-            "INSERT INTO signing_keys (kid, alg, private_key, encrypted, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(key.kid.clone())
-        .bind(key.alg.clone())
-        .bind(key.private_key.clone())
-        .bind(key.encrypted)
-        .bind(key.created_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
-    }
-
-    async fn rotate_key(&self, key: &StoredKey, publish_until: i64) -> Result<(), StorageError> {
-        let pool = self.pool.clone();
-        let key = key.clone();
-        detached(async move {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "UPDATE signing_keys SET retired_at = $2, publish_until = $3 \
-                 WHERE alg = $1 AND retired_at IS NULL",
-            )
-            .bind(key.alg.clone())
-            .bind(key.created_at)
-            .bind(publish_until)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(INSERT_KEY)
-                .bind(key.kid.clone())
-                .bind(key.alg.clone())
-                .bind(key.private_key.clone())
-                .bind(key.encrypted)
-                .bind(key.created_at)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn prune_keys(&self, now: i64) -> Result<u64, StorageError> {
-        let result =
-            sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND publish_until <= $1")
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-        Ok(result.rows_affected())
-    }
-
-    async fn secret_or_insert(&self, candidate: &StoredSecret) -> Result<StoredSecret, StorageError> {
-        sqlx::query(
-            "INSERT INTO server_secrets (name, secret, encrypted, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(candidate.name.clone())
-        .bind(candidate.secret.clone())
-        .bind(candidate.encrypted)
-        .bind(candidate.created_at)
-        .execute(&self.pool)
-        .await?;
-        let row = sqlx::query("SELECT name, secret, encrypted, created_at FROM server_secrets WHERE name = $1")
-            .bind(candidate.name.clone())
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(StoredSecret {
-            name: row.try_get("name")?,
-            secret: row.try_get("secret")?,
-            encrypted: row.try_get("encrypted")?,
-            created_at: row.try_get("created_at")?,
-        })
-    }
-}
-
 #[async_trait]
 impl RevocationStore for Store {
     async fn revoke(&self, jti: &str, expires_at: i64, now: i64) -> Result<(), StorageError> {
@@ -261,9 +151,58 @@ impl RevocationStore for Store {
         rows.iter().map(|row| Ok((row.try_get("jti")?, row.try_get("expires_at")?))).collect()
     }
 
-    async fn prune_revocations(&self, now: i64) -> Result<u64, StorageError> {
+    async fn revoked_after(
+        &self,
+        after: i64,
+        also: &[i64],
+        limit: i64,
+    ) -> Result<Vec<RevocationRow>, StorageError> {
+        let mut sql = String::from("SELECT seq, jti, expires_at FROM revoked_tokens WHERE seq > $1");
+        if !also.is_empty() {
+            let placeholders: Vec<String> = (3..also.len() + 3).map(|n| format!("${n}")).collect();
+            sql.push_str(&format!(" OR seq IN ({})", placeholders.join(", ")));
+        }
+        sql.push_str(" ORDER BY seq LIMIT $2");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit);
+        for seq in also {
+            query = query.bind(*seq);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RevocationRow {
+                    seq: row.try_get("seq")?,
+                    jti: row.try_get("jti")?,
+                    expires_at: row.try_get("expires_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn count_client_revocation(&self, client: &str, window_start: i64) -> Result<i64, StorageError> {
+        // One atomic statement, so instances counting at once never lose a count.
+        let count = sqlx::query_scalar(
+            "INSERT INTO revocation_counts (client_id, window_start, revocations) VALUES ($1, $2, 1) \
+             ON CONFLICT (client_id) DO UPDATE SET \
+             revocations = CASE WHEN revocation_counts.window_start = excluded.window_start \
+             THEN revocation_counts.revocations + 1 ELSE 1 END, \
+             window_start = excluded.window_start \
+             RETURNING revocations",
+        )
+        .bind(client.to_owned())
+        .bind(window_start)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count)
+    }
+
+    async fn prune_revocations(&self, now: i64, window_start: i64) -> Result<u64, StorageError> {
         let result = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
             .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM revocation_counts WHERE window_start < $1")
+            .bind(window_start)
             .execute(&self.pool)
             .await?;
         Ok(result.rows_affected())

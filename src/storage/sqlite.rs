@@ -8,6 +8,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 type Db = sqlx::Sqlite;
 
 include!("sql.rs");
+include!("sql_keys.rs");
 include!("sql_identity.rs");
 include!("sql_grants.rs");
 
@@ -23,13 +24,12 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        if let Some(parent) = options.get_filename().parent()
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent).map_err(|e| StorageError::Unavailable(sqlx::Error::Io(e)))?;
-        }
         // An in-memory database exists once per connection: keep exactly one, forever.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            super::sqlite_files::prepare(options.get_filename())
+                .map_err(|e| StorageError::Unavailable(sqlx::Error::Io(e)))?;
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(if in_memory { 1 } else { max_connections })
             .min_connections(if in_memory { 1 } else { 0 })

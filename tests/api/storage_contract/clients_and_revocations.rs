@@ -136,9 +136,9 @@ async fn pruning_revocations_deletes_only_expired_ones(backend: Backend) {
     storage.revocations.revoke("expired-2", NOW + 20, NOW).await.expect("revoke");
     storage.revocations.revoke("live", NOW + 1_000, NOW).await.expect("revoke");
 
-    assert_eq!(storage.revocations.prune_revocations(NOW + 20).await.expect("prune"), 2);
+    assert_eq!(storage.revocations.prune_revocations(NOW + 20, NOW).await.expect("prune"), 2);
     // Seen from before its expiry, only the live one is still stored.
     let left = storage.revocations.revoked_since(0, NOW).await.expect("revoked_since");
     assert_eq!(jtis(&left), set(&["live"]));
-    assert_eq!(storage.revocations.prune_revocations(NOW + 20).await.expect("prune again"), 0);
+    assert_eq!(storage.revocations.prune_revocations(NOW + 20, NOW).await.expect("prune again"), 0);
 }
