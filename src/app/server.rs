@@ -13,6 +13,7 @@ use super::config::Config;
 use crate::domain::Clock;
 use crate::protocol::clients::ClientRegistry;
 use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
+use crate::protocol::password::Passwords;
 use crate::protocol::revocation_list::RevocationList;
 use crate::protocol::{Context, throttle, token};
 use crate::storage::{Storage, StorageError};
@@ -28,6 +29,8 @@ pub enum StartError {
     Keys(#[from] KeyringError),
     #[error("cannot listen on {0}: {1}")]
     Bind(std::net::SocketAddr, std::io::Error),
+    #[error("cannot start the password hashing threads: {0}")]
+    HashingThreads(std::io::Error),
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
@@ -56,6 +59,7 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         keys: Arc::new(keys),
         revocations: Arc::new(revocations),
         verified_tokens: Arc::default(),
+        passwords: Arc::new(Passwords::start(&config.passwords).map_err(StartError::HashingThreads)?),
         clock,
     };
     Ok(AppState { protocol, sessions: Arc::new(config.sessions.clone()) })

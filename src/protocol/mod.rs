@@ -27,6 +27,7 @@ use crate::domain::{Clock, ErrorCode, Issuer, ProtocolError};
 use crate::storage::{Storage, StorageError};
 use clients::ClientRegistry;
 use keyring::Keyring;
+use password::Passwords;
 use revocation_list::RevocationList;
 use verified_tokens::VerifiedTokens;
 
@@ -54,6 +55,8 @@ pub struct Context {
     pub keys: Arc<Keyring>,
     pub revocations: Arc<RevocationList>,
     pub verified_tokens: Arc<VerifiedTokens>,
+    /// The hashing threads and the failure budget of password checks.
+    pub passwords: Arc<Passwords>,
     pub clock: Clock,
 }
 

@@ -4,7 +4,7 @@
 
 use crate::domain::user::NewUser;
 use crate::domain::{ClientId, ProtocolError, User, UserId};
-use crate::protocol::{Context, password};
+use crate::protocol::Context;
 use crate::storage::Consent;
 
 fn no_such_user() -> ProtocolError {
@@ -15,7 +15,7 @@ fn no_such_user() -> ProtocolError {
 pub async fn create(ctx: &Context, new: NewUser) -> Result<User, ProtocolError> {
     let user = User {
         id: UserId::generate(),
-        password_hash: password::hash(new.password).await?,
+        password_hash: ctx.passwords.hash(new.password).await?,
         username: new.username,
         email: new.email,
         email_verified: new.email_verified,

@@ -16,7 +16,7 @@ use super::session::{self, PendingAuthorization};
 use crate::domain::Params;
 use crate::domain::Username;
 use crate::domain::user::MAX_PASSWORD_BYTES;
-use crate::protocol::password;
+use crate::protocol::password::Busy;
 use crate::protocol::throttle::{self, Admission};
 use crate::web::AppState;
 
@@ -59,6 +59,11 @@ async fn sign_in(
         return render(state, session, request_id, error, StatusCode::BAD_REQUEST, None).await;
     };
     let key = username.key();
+    // Before the throttle counts the attempt: a refusal for load is no failed guess.
+    let check = match state.passwords.admit_check() {
+        Ok(check) => check,
+        Err(busy) => return too_busy(state, session, request_id, username.as_str(), busy).await,
+    };
     if let Admission::Refused { retry_after } = throttle::admit(state, &key, peer.ip()).await? {
         let message = format!("Too many failed sign-ins. Try again in {}.", wait_in_words(retry_after));
         let typed = Some(username.as_str());
@@ -71,7 +76,7 @@ async fn sign_in(
     // An unknown user costs the same argon2 work as a wrong password.
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let too_long = password.len() > MAX_PASSWORD_BYTES;
-    let verified = password::verify(stored_hash.filter(|_| !too_long), password.to_owned()).await;
+    let verified = check.verify(stored_hash.filter(|_| !too_long), password.to_owned()).await;
     let Some(user) = user.filter(|_| verified && !too_long) else {
         let typed = username.as_str();
         return render(
@@ -122,6 +127,22 @@ async fn render(
         error: error.map(str::to_owned),
     };
     Ok(pages::login_page(&state.settings.issuer, &form, status))
+}
+
+/// RFC 6585 §4: 429 with `Retry-After`, the sign-in not attempted.
+async fn too_busy(
+    state: &AppState,
+    session: &Session,
+    request_id: &str,
+    typed_username: &str,
+    busy: Busy,
+) -> Result<Response, PageError> {
+    let message = Some("Too many sign-ins at once. Try again in a moment.");
+    let mut response =
+        render(state, session, request_id, message, StatusCode::TOO_MANY_REQUESTS, Some(typed_username))
+            .await?;
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(busy.retry_after));
+    Ok(response)
 }
 
 fn wait_in_words(seconds: i64) -> String {

@@ -5,6 +5,7 @@
 //! browser is [`user_agent::UserAgent`].
 
 mod authorize_errors;
+mod busy_sign_in;
 mod code_flow;
 mod consent;
 mod discovery;
