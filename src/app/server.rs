@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::bootstrap;
 use super::config::Config;
+use super::{bootstrap, process};
 use crate::domain::Clock;
 use crate::protocol::clients::ClientRegistry;
 use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
@@ -62,7 +62,11 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         passwords: Arc::new(Passwords::start(&config.passwords).map_err(StartError::HashingThreads)?),
         clock,
     };
-    Ok(AppState { protocol, sessions: Arc::new(config.sessions.clone()) })
+    Ok(AppState {
+        protocol,
+        sessions: Arc::new(config.sessions.clone()),
+        limits: Arc::new(config.limits.clone()),
+    })
 }
 
 /// Periodic upkeep: fetch other instances' revocations, pick up rotated
@@ -152,7 +156,8 @@ pub async fn run(
 
 /// `castellan serve`: everything, bound to the configured address, until
 /// SIGTERM or SIGINT.
-pub async fn serve(config: Config) -> Result<(), StartError> {
+pub async fn serve(mut config: Config) -> Result<(), StartError> {
+    process::fit_connections_to_open_file_limit(&mut config.limits);
     let listen = config.listen;
     let state = build_state(config).await?;
     let listener = TcpListener::bind(listen).await.map_err(|e| StartError::Bind(listen, e))?;

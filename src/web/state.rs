@@ -5,6 +5,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::ServerLimits;
 use crate::protocol::Context;
 
 /// Browser session lifetimes.
@@ -20,6 +21,8 @@ pub struct SessionSettings {
 pub struct AppState {
     pub protocol: Context,
     pub sessions: Arc<SessionSettings>,
+    /// What the server allows each connection and request.
+    pub limits: Arc<ServerLimits>,
 }
 
 /// Handlers call protocol functions with `&state`.
