@@ -62,11 +62,7 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         passwords: Arc::new(Passwords::start(&config.passwords).map_err(StartError::HashingThreads)?),
         clock,
     };
-    Ok(AppState {
-        protocol,
-        sessions: Arc::new(config.sessions.clone()),
-        limits: Arc::new(config.limits.clone()),
-    })
+    Ok(AppState::new(protocol, config.sessions.clone(), config.limits.clone()))
 }
 
 /// Periodic upkeep: fetch other instances' revocations, pick up rotated

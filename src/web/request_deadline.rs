@@ -23,14 +23,18 @@ use hyper::body::{Frame, SizeHint};
 use crate::domain::{ErrorCode, ProtocolError};
 
 pub async fn request_deadline(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
-    let received = Arc::new(AtomicBool::new(false));
+    // A request without a body (most GETs) is received once its header is.
+    let mut received = None;
     let request = request.map(|body| {
-        received.store(body.is_end_stream(), Ordering::Relaxed);
-        Body::new(Tracked { body, received: received.clone() })
+        if body.is_end_stream() {
+            return body;
+        }
+        let flag = received.insert(Arc::new(AtomicBool::new(false))).clone();
+        Body::new(Tracked { body, received: flag })
     });
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
-        Err(_) if received.load(Ordering::Relaxed) => {
+        Err(_) if received.is_none_or(|flag| flag.load(Ordering::Relaxed)) => {
             tracing::warn!(timeout_secs = timeout.as_secs(), "a request took too long to answer");
             ProtocolError::new(ErrorCode::TemporarilyUnavailable, "the server took too long, try again")
                 .into_response()

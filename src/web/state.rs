@@ -17,16 +17,35 @@ pub struct SessionSettings {
     pub max_lifetime: Duration,
 }
 
+/// What handlers share, behind one `Arc`: axum clones the state for every
+/// request, and one reference count is cheaper than one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+pub struct SharedState {
     pub protocol: Context,
-    pub sessions: Arc<SessionSettings>,
+    pub sessions: SessionSettings,
     /// What the server allows each connection and request.
-    pub limits: Arc<ServerLimits>,
+    pub limits: ServerLimits,
 }
 
-/// Handlers call protocol functions with `&state`.
+impl AppState {
+    pub fn new(protocol: Context, sessions: SessionSettings, limits: ServerLimits) -> Self {
+        Self(Arc::new(SharedState { protocol, sessions, limits }))
+    }
+}
+
+/// `state.sessions`, `state.limits`...
 impl Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// ...and handlers call protocol functions with `&state`.
+impl Deref for SharedState {
     type Target = Context;
 
     fn deref(&self) -> &Context {
