@@ -13,15 +13,21 @@ const RESERVED_DESCRIPTORS: u64 = 64;
 pub fn fit_connections_to_open_file_limit(limits: &mut ServerLimits) {
     let Some(open_files) = raise_open_file_limit() else { return };
     tracing::debug!(open_files, "open-file limit");
-    let room = open_files.saturating_sub(RESERVED_DESCRIPTORS).max(1);
-    if limits.max_connections as u64 > room {
+    let room = connection_room(open_files);
+    if limits.max_connections > room {
         tracing::warn!(
             configured = limits.max_connections,
             open_files,
             "CASTELLAN_MAX_CONNECTIONS is more than the open-file limit allows; capping connections at {room}"
         );
-        limits.max_connections = room as usize;
+        limits.max_connections = room;
     }
+}
+
+/// How many client connections `open_files` descriptors leave room for.
+fn connection_room(open_files: u64) -> usize {
+    let room = open_files.saturating_sub(RESERVED_DESCRIPTORS).max(1);
+    usize::try_from(room).unwrap_or(usize::MAX)
 }
 
 /// Raises the soft open-file limit to the hard limit; the soft limit now in
@@ -69,5 +75,18 @@ pub fn return_large_blocks_to_the_system() {
                 "cannot set malloc's mmap threshold: memory used for password hashing may not be returned"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_leave_descriptors_for_the_rest_and_never_drop_to_zero() {
+        assert_eq!(connection_room(1024), 960);
+        assert_eq!(connection_room(64), 1);
+        assert_eq!(connection_room(0), 1);
+        assert_eq!(connection_room(u64::MAX), usize::try_from(u64::MAX - RESERVED_DESCRIPTORS).unwrap());
     }
 }

@@ -78,3 +78,54 @@ impl HttpBody for Tracked {
         self.body.size_hint()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::routing::{get, post};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A body whose rest never arrives.
+    struct NeverEnds;
+
+    impl HttpBody for NeverEnds {
+        type Data = Bytes;
+        type Error = axum::Error;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            Poll::Pending
+        }
+    }
+
+    fn app() -> Router {
+        Router::new()
+            .route("/slow", get(std::future::pending::<()>))
+            .route("/form", post(|body: Bytes| async move { body.len().to_string() }))
+            .layer(axum::middleware::from_fn_with_state(Duration::from_millis(50), request_deadline))
+    }
+
+    #[tokio::test]
+    async fn a_body_that_does_not_arrive_in_time_is_408_and_closes_the_connection() {
+        let request = Request::post("/form").body(Body::new(NeverEnds)).unwrap();
+        let response = app().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(response.headers()[header::CONNECTION], "close");
+    }
+
+    #[tokio::test]
+    async fn a_received_request_the_server_is_too_slow_for_is_503() {
+        let response = app().oneshot(Request::get("/slow").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[tokio::test]
+    async fn requests_in_time_pass_untouched() {
+        let response = app().oneshot(Request::post("/form").body(Body::from("abc")).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}
