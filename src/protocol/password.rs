@@ -10,13 +10,14 @@ mod hashing_threads;
 
 use std::sync::{Arc, OnceLock};
 
-use argon2::password_hash::{self, PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, PasswordHash, Version};
+use argon2::password_hash::{self, PasswordHasher};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use subtle::ConstantTimeEq;
 
 use crate::domain::ProtocolError;
 use failure_budget::{Credit, FailureBudget};
-use hashing_threads::{HashingThreads, Place};
+use hashing_threads::{HashMemory, HashingThreads, Place};
 
 /// How many hashes run at once, and how many failed checks a minute one
 /// instance allows.
@@ -83,7 +84,7 @@ impl Passwords {
         let failed = || ProtocolError::internal(&password_hash::Error::Algorithm);
         let place = self.threads.place().await.ok_or_else(failed)?;
         let hashed = place
-            .run(move || {
+            .run(move |_| {
                 let mut salt = [0u8; SALT_BYTES];
                 SystemRandom::new().fill(&mut salt).map_err(|_| password_hash::Error::RngFailure)?;
                 hash_with_salt(password.as_bytes(), &salt)
@@ -120,7 +121,7 @@ impl AdmittedCheck {
     pub async fn verify(self, stored: Option<String>, password: String) -> bool {
         let matched = self
             .place
-            .run(move || verify_blocking(stored.as_deref(), password.as_bytes()))
+            .run(move |memory| verify_blocking(stored.as_deref(), password.as_bytes(), memory))
             .await
             .unwrap_or(false);
         if !matched {
@@ -130,30 +131,56 @@ impl AdmittedCheck {
     }
 }
 
-fn verify_blocking(stored: Option<&str>, password: &[u8]) -> bool {
+fn verify_blocking(stored: Option<&str>, password: &[u8], memory: &mut HashMemory) -> bool {
     let parsed = match stored.map(PasswordHash::new) {
         Some(Ok(parsed)) => parsed,
         Some(Err(error)) => {
             // The hash itself is not logged: it is as good as an offline guess target.
             tracing::warn!(error = %error, "a stored password hash does not parse; refusing the sign-in");
-            burn_dummy_verification(password);
+            burn_dummy_verification(password, memory);
             return false;
         }
         None => {
-            burn_dummy_verification(password);
+            burn_dummy_verification(password, memory);
             return false;
         }
     };
-    let Ok(hasher) = hasher() else { return false };
-    hasher.verify_password(password, &parsed).is_ok()
+    matches(&parsed, password, memory).unwrap_or(false)
+}
+
+/// Whether `password` hashes to `phc`'s output with `phc`'s algorithm,
+/// version, parameters and salt: argon2's `verify_password`, but run in
+/// `memory` (kept by the hashing thread) instead of a fresh allocation.
+fn matches(
+    phc: &PasswordHash,
+    password: &[u8],
+    memory: &mut HashMemory,
+) -> Result<bool, password_hash::Error> {
+    let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else { return Ok(false) };
+    let algorithm = Algorithm::try_from(phc.algorithm.as_str())?;
+    let version = match phc.version {
+        Some(version) => Version::try_from(version).map_err(|_| password_hash::Error::Version)?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(phc)?;
+    memory.resize(params.block_count(), Block::new());
+    let mut output = [0u8; 64];
+    let output = output.get_mut(..expected.len()).ok_or(password_hash::Error::OutputSize)?;
+    Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password,
+        salt,
+        &mut *output,
+        &mut memory[..],
+    )?;
+    Ok(bool::from(output.ct_eq(expected.as_bytes())))
 }
 
 /// Verifies `password` against a dummy hash with the real parameters, so a
 /// refusal without a usable hash costs what a wrong password costs.
-fn burn_dummy_verification(password: &[u8]) {
+fn burn_dummy_verification(password: &[u8], memory: &mut HashMemory) {
     let Some(dummy) = dummy_hash() else { return };
-    if let (Ok(hasher), Ok(parsed)) = (hasher(), PasswordHash::new(dummy)) {
-        let _ = hasher.verify_password(password, &parsed);
+    if let Ok(parsed) = PasswordHash::new(dummy) {
+        let _ = matches(&parsed, password, memory);
     }
 }
 
@@ -234,6 +261,23 @@ mod tests {
                 Ok(false),
                 "{stored}"
             );
+        }
+    }
+
+    #[test]
+    fn checking_in_kept_memory_agrees_with_argon2s_own_verification() {
+        use argon2::password_hash::PasswordVerifier;
+        let mut memory = HashMemory::new();
+        let small = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(64, 1, 1, None).unwrap());
+        let small_phc = small.hash_password_with_salt(b"pw", b"saltsaltsalt").unwrap().to_string();
+        let owasp_phc = hash_with_salt(b"pw", b"saltsaltsalt").unwrap();
+        // Memory kept from a bigger hash serves a smaller one and back.
+        for phc in [&owasp_phc, &small_phc, &owasp_phc] {
+            let parsed = PasswordHash::new(phc).unwrap();
+            for password in [&b"pw"[..], b"pw ", b""] {
+                let theirs = hasher().unwrap().verify_password(password, &parsed).is_ok();
+                assert_eq!(matches(&parsed, password, &mut memory), Ok(theirs), "{phc}");
+            }
         }
     }
 
