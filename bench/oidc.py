@@ -12,14 +12,24 @@
         authorization code each, exchanged at the token endpoint) and writes
         their refresh tokens to it, one a line.
 
-Only the standard library; one keep-alive connection. Exits non-zero, with a
-message on stderr, on any unexpected answer.
+    oidc.py signins BASE CLIENT_ID USER_PREFIX PASSWORD TOTAL CONCURRENCY PID
+        TOTAL sign-ins from CONCURRENCY browsers at once (browser i signs in
+        as USER_PREFIX<i>, each time with a fresh session: authorization
+        request, login page, password), while sampling the server's (PID)
+        resident memory every 20 ms. A sign-in refused with 429 waits its
+        Retry-After and posts again. Prints one line:
+        signins=N seconds=S rate=R refused=K peak_rss_kb=P
+
+Only the standard library; one keep-alive connection (per browser). Exits
+non-zero, with a message on stderr, on any unexpected answer.
 """
 
 import base64
 import http.client
 import re
 import sys
+import threading
+import time
 import urllib.parse
 
 REDIRECT_URI = "http://127.0.0.1:9/cb"
@@ -131,6 +141,91 @@ def signin(base, client_id, username, password):
     print(browser.cookie)
 
 
+def vm_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def signins(base, client_id, user_prefix, password, total, concurrency, pid):
+    counter = {"left": total, "done": 0, "refused": 0, "error": None}
+    lock = threading.Lock()
+
+    def take():
+        with lock:
+            if counter["left"] == 0 or counter["error"]:
+                return False
+            counter["left"] -= 1
+            return True
+
+    def browser_loop(index):
+        try:
+            while take():
+                browser = Browser(base)
+                status, headers, body = browser.request("GET", authorize_path(client_id))
+                location = headers.get("Location", "")
+                if status != 303 or "/login?" not in location:
+                    fail(f"authorize: expected a 303 to the login page, got {status} {location!r}")
+                status, _, page = browser.request("GET", browser.local(location))
+                if status != 200:
+                    fail(f"login page: HTTP {status}: {page[:300]!r}")
+                form = urllib.parse.urlencode(
+                    {
+                        "csrf_token": hidden_input(page, "csrf_token"),
+                        "rid": hidden_input(page, "rid"),
+                        "username": f"{user_prefix}{index}",
+                        "password": password,
+                    }
+                )
+                while True:
+                    status, headers, body = browser.request("POST", "/login", body=form)
+                    if status != 429:
+                        break
+                    with lock:
+                        counter["refused"] += 1
+                    time.sleep(int(headers.get("Retry-After", "1")))
+                browser.code_from(status, headers, body, "sign-in")
+                browser.conn.close()
+                with lock:
+                    counter["done"] += 1
+        except SystemExit:
+            with lock:
+                counter["error"] = "a sign-in failed (see above)"
+        except Exception as error:  # noqa: BLE001 - reported, then the run fails
+            with lock:
+                counter["error"] = repr(error)
+
+    peak = [vm_rss_kb(pid)]
+    running = threading.Event()
+    running.set()
+
+    def sample():
+        while running.is_set():
+            peak[0] = max(peak[0], vm_rss_kb(pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.monotonic()
+    browsers = [threading.Thread(target=browser_loop, args=(i,)) for i in range(concurrency)]
+    for browser in browsers:
+        browser.start()
+    for browser in browsers:
+        browser.join()
+    seconds = time.monotonic() - started
+    running.clear()
+    sampler.join()
+    if counter["error"]:
+        fail(counter["error"])
+    rate = counter["done"] / seconds if seconds else 0
+    print(
+        f"signins={counter['done']} seconds={seconds:.1f} rate={rate:.1f} "
+        f"refused={counter['refused']} peak_rss_kb={peak[0]}"
+    )
+
+
 def families(base, client_id, client_secret, cookie, per_file, out_files):
     quote = lambda s: urllib.parse.quote(s, safe="")
     basic = "Basic " + base64.b64encode(f"{quote(client_id)}:{quote(client_secret)}".encode()).decode()
@@ -156,6 +251,8 @@ def families(base, client_id, client_secret, cookie, per_file, out_files):
 def main(argv):
     if len(argv) == 5 and argv[0] == "signin":
         signin(*argv[1:])
+    elif len(argv) == 8 and argv[0] == "signins":
+        signins(argv[1], argv[2], argv[3], argv[4], int(argv[5]), int(argv[6]), int(argv[7]))
     elif len(argv) >= 7 and argv[0] == "families":
         families(argv[1], argv[2], argv[3], argv[4], int(argv[5]), argv[6:])
     else:

@@ -26,6 +26,12 @@
 #                                        once: every answer's rotated token is
 #                                        queued for a later request
 #
+# Before those, the sign-ins: BENCH_SIGNINS (1000) password sign-ins from
+# BENCH_SIGNIN_CONCURRENCY (32) browsers at once, each as its own user with a
+# fresh session (bench/oidc.py signins; a 429 is waited out and retried),
+# recording sign-ins/s, how many were refused with 429, the server's peak RSS
+# during them (sampled every 20 ms) and its RSS 10 s after.
+#
 # The authorize run writes its codes to one file per wrk thread, and the code
 # run, right after it, redeems them (codes live 60 s: keep BENCH_DURATION at
 # 25 or less). The refresh run starts from BENCH_REFRESH_FAMILIES fresh token
@@ -53,6 +59,9 @@
 #                         <backend>-<endpoint>.db.perf.data
 #   BENCH_PERF_ONLY       with BENCH_PERF_DIR: only these endpoints
 #                         (space-separated, e.g. "code refresh")
+#   BENCH_SIGNINS         password sign-ins in the sign-in run (default 1000)
+#   BENCH_SIGNIN_CONCURRENCY  browsers signing in at once (default 32)
+#   BENCH_SIGNINS_ONLY    1 to run only the sign-ins (no wrk runs)
 #   BENCH_SKIP_BUILD      1 to use the existing target/release/castellan as is
 #   CASTELLAN_BENCH_POSTGRES_URL
 #                         admin connection used to create and drop the bench
@@ -74,6 +83,9 @@ CONNECTIONS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 BACKENDS=${BENCH_BACKENDS:-sqlite postgres}
 SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
+SIGNINS=${BENCH_SIGNINS:-1000}
+SIGNIN_CONCURRENCY=${BENCH_SIGNIN_CONCURRENCY:-32}
+SIGNINS_ONLY=${BENCH_SIGNINS_ONLY:-0}
 REFRESH_FAMILIES=${BENCH_REFRESH_FAMILIES:-64}
 ID_TOKEN_ALG=${BENCH_ID_TOKEN_ALG:-RS256}
 PERF_DIR=${BENCH_PERF_DIR:-}
@@ -88,6 +100,8 @@ TARGET_REFRESH_RPS=2000
 TARGET_P99_US=5000
 TARGET_IDLE_RSS_KB=$((30 * 1024))
 TARGET_PEAK_RSS_KB=$((100 * 1024))
+TARGET_SIGNIN_PEAK_RSS_KB=$((100 * 1024))
+TARGET_SIGNIN_AFTER_RSS_KB=$((40 * 1024))
 
 ADMIN_ID=bench-admin
 ADMIN_SECRET=bench-admin-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
@@ -98,9 +112,10 @@ die() {
     exit 1
 }
 
-for value in "$DURATION" "$WARMUP" "$CONNECTIONS" "$THREADS" "$REFRESH_FAMILIES"; do
-    [[ $value =~ ^[0-9]+$ ]] || die "BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS and BENCH_REFRESH_FAMILIES must be whole numbers (got '$value')"
+for value in "$DURATION" "$WARMUP" "$CONNECTIONS" "$THREADS" "$REFRESH_FAMILIES" "$SIGNINS" "$SIGNIN_CONCURRENCY"; do
+    [[ $value =~ ^[0-9]+$ ]] || die "BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_REFRESH_FAMILIES, BENCH_SIGNINS and BENCH_SIGNIN_CONCURRENCY must be whole numbers (got '$value')"
 done
+((SIGNIN_CONCURRENCY >= 1)) || die "BENCH_SIGNIN_CONCURRENCY must be at least 1"
 ((DURATION >= 1)) || die "BENCH_DURATION must be at least 1"
 ((DURATION <= 25)) || log "WARNING: BENCH_DURATION > 25: authorization codes (60 s) may expire before the code run uses them"
 if [[ -n $PERF_DIR ]]; then
@@ -542,6 +557,39 @@ print("/oauth2/authorize?" + urllib.parse.urlencode({"response_type": "code", "c
     unset BENCH_FLOW BENCH_FILES BENCH_AUTH BENCH_REDIRECT_URI
 }
 
+# bench_signins BACKEND ADMIN_TOKEN — the sign-in run (see the top).
+bench_signins() {
+    local backend=$1 admin_token=$2 redirect_uri=http://127.0.0.1:9/cb created client_id i line kv
+    local signed=0 rate=0 refused=0 peak_kb=0 after_kb
+    ((SIGNINS > 0)) || return 0
+    created=$(http 201 -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+        -d "{\"client_name\":\"bench sign-in\",\"redirect_uris\":[\"$redirect_uri\"],\"grant_types\":[\"authorization_code\"],\"first_party\":true}" \
+        "$BASE/admin/clients")
+    client_id=$(json_get client_id <<<"$created")
+    for ((i = 0; i < SIGNIN_CONCURRENCY; i++)); do
+        http 201 -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+            -d "{\"username\":\"signin$i\",\"password\":\"bench-password\"}" "$BASE/admin/users" >/dev/null
+    done
+    log "$backend: signins ($SIGNINS password sign-ins, $SIGNIN_CONCURRENCY at once)"
+    line=$(python3 "$BENCH_DIR/oidc.py" signins "$BASE" "$client_id" signin bench-password "$SIGNINS" \
+        "$SIGNIN_CONCURRENCY" "$SERVER_PID") || die "$backend: the sign-in run failed"
+    for kv in $line; do
+        case $kv in
+            signins=*) signed=${kv#*=} ;;
+            rate=*) rate=${kv#*=} ;;
+            refused=*) refused=${kv#*=} ;;
+            peak_rss_kb=*) peak_kb=${kv#*=} ;;
+        esac
+    done
+    sleep 10
+    after_kb=$(proc_kb "$SERVER_PID" VmRSS)
+    local peak_verdict=ok after_verdict=ok
+    ((peak_kb < TARGET_SIGNIN_PEAK_RSS_KB)) || peak_verdict=MISS
+    ((after_kb < TARGET_SIGNIN_AFTER_RSS_KB)) || after_verdict=MISS
+    SIGNIN_ROWS+=("$(printf '%-9s %9s %12s %10s %14s %-4s %14s %-4s' "$backend" "$signed" "$rate" "$refused" \
+        "$(mb "$peak_kb")" "$peak_verdict" "$(mb "$after_kb")" "$after_verdict")")
+}
+
 bench_backend() {
     local backend=$1 database_url=$2
     start_server "$backend" "$database_url"
@@ -567,10 +615,13 @@ bench_backend() {
     local idle_kb peak_kb after_kb
     idle_kb=$(proc_kb "$SERVER_PID" VmRSS)
 
-    run_wrk "$backend" token POST /oauth2/token "grant_type=client_credentials" "$auth"
-    run_wrk "$backend" introspect POST /oauth2/introspect "token=$token" "$auth"
-    run_wrk "$backend" jwks GET /oauth2/jwks "" ""
-    bench_browser_flows "$backend" "$admin_token"
+    bench_signins "$backend" "$admin_token"
+    if [[ $SIGNINS_ONLY != 1 ]]; then
+        run_wrk "$backend" token POST /oauth2/token "grant_type=client_credentials" "$auth"
+        run_wrk "$backend" introspect POST /oauth2/introspect "token=$token" "$auth"
+        run_wrk "$backend" jwks GET /oauth2/jwks "" ""
+        bench_browser_flows "$backend" "$admin_token"
+    fi
 
     peak_kb=$(proc_kb "$SERVER_PID" VmHWM)
     after_kb=$(proc_kb "$SERVER_PID" VmRSS)
@@ -591,6 +642,7 @@ bench_backend() {
 
 ROWS=()
 MEM_ROWS=()
+SIGNIN_ROWS=()
 ensure_tools
 build
 
@@ -621,10 +673,17 @@ echo
 printf '%-9s %19s %19s %14s %11s  %s\n' backend 'idle RSS' 'peak RSS (VmHWM)' 'RSS after' 'start-up' 'SIGTERM'
 printf '%-9s %19s %19s %14s %11s  %s\n' --------- ------------------- ------------------- -------------- ----------- -------
 for row in "${MEM_ROWS[@]}"; do echo "$row"; done
+if ((${#SIGNIN_ROWS[@]} > 0)); then
+    echo
+    printf '%-9s %9s %12s %10s %19s %19s\n' backend sign-ins 'sign-ins/s' '429s' 'peak RSS during' 'RSS 10 s after'
+    printf '%-9s %9s %12s %10s %19s %19s\n' --------- --------- ------------ ---------- ------------------- -------------------
+    for row in "${SIGNIN_ROWS[@]}"; do echo "$row"; done
+fi
 echo
 echo "Targets: token >= $TARGET_TOKEN_RPS req/s, introspect >= $TARGET_INTROSPECT_RPS req/s, p99 < $((TARGET_P99_US / 1000)) ms (token, introspect, jwks)," \
     "code >= $TARGET_CODE_RPS req/s, refresh >= $TARGET_REFRESH_RPS req/s," \
-    "idle RSS < $((TARGET_IDLE_RSS_KB / 1024)) MB, peak RSS < $((TARGET_PEAK_RSS_KB / 1024)) MB under load"
+    "idle RSS < $((TARGET_IDLE_RSS_KB / 1024)) MB, peak RSS < $((TARGET_PEAK_RSS_KB / 1024)) MB under load;" \
+    "sign-ins ($SIGNINS, $SIGNIN_CONCURRENCY at once): peak RSS < $((TARGET_SIGNIN_PEAK_RSS_KB / 1024)) MB, RSS 10 s after < $((TARGET_SIGNIN_AFTER_RSS_KB / 1024)) MB"
 echo "authorize: GET /oauth2/authorize with a signed-in session (a code per request); code: authorization_code grant" \
     "(access + $ID_TOKEN_ALG ID + refresh token); refresh: refresh_token grant with rotation, each token used once"
 echo "cpu/req: the server's CPU time (user+system) per request; alone on this machine it could serve at most $(nproc) x 1e6 / cpu/req req/s"

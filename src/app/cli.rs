@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use super::config::Config;
-use super::{server, telemetry};
+use super::{process, server, telemetry};
 use crate::domain::{Clock, KeyAlgorithm};
 use crate::protocol::keyring::Keyring;
 use crate::storage::Storage;
@@ -71,6 +71,7 @@ pub fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
+    process::return_large_blocks_to_the_system();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use crate::domain::secret::Secret;
 use crate::domain::{ClientId, Issuer, KeyEncryptionKey, TrustedProxies};
+use crate::protocol::password::{PasswordSettings, default_hashing_slots};
 use crate::protocol::{MAX_ACCESS_TOKEN_TTL_SECS, Settings};
-use crate::web::SessionSettings;
+use crate::web::{ServerLimits, SessionSettings};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {message}")]
@@ -55,6 +56,10 @@ pub struct Config {
     pub sessions: SessionSettings,
     /// Reverse proxies believed about their clients' addresses.
     pub trusted_proxies: TrustedProxies,
+    /// What each connection and request may take, owned by the web layer.
+    pub limits: ServerLimits,
+    /// Password hashing slots and the failure budget, owned by the protocol layer.
+    pub passwords: PasswordSettings,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/castellan.db";
@@ -161,6 +166,21 @@ impl Config {
             sessions: SessionSettings {
                 idle_timeout: seconds(&get, "CASTELLAN_SESSION_IDLE_TIMEOUT", 3600, 60..=2_592_000)?,
                 max_lifetime: seconds(&get, "CASTELLAN_SESSION_MAX_LIFETIME", 43_200, 60..=31_536_000)?,
+            },
+            limits: ServerLimits {
+                max_connections: number(&get, "CASTELLAN_MAX_CONNECTIONS", 1024, 1..=1_000_000)? as usize,
+                header_read_timeout: seconds(&get, "CASTELLAN_HEADER_READ_TIMEOUT", 10, 1..=300)?,
+                request_timeout: seconds(&get, "CASTELLAN_REQUEST_TIMEOUT", 30, 1..=600)?,
+            },
+            passwords: PasswordSettings {
+                hashing_slots: number(
+                    &get,
+                    "CASTELLAN_PASSWORD_HASHING_SLOTS",
+                    default_hashing_slots() as u64,
+                    1..=64,
+                )? as usize,
+                failures_per_minute: number(&get, "CASTELLAN_SIGN_IN_FAILURE_BUDGET", 600, 0..=1_000_000)?
+                    as u32,
             },
         })
     }
@@ -269,6 +289,11 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.issuer().as_str(), "http://127.0.0.1:8080");
         assert!(config.database_url.starts_with("sqlite://"));
+        assert_eq!(config.limits.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(config.limits.request_timeout, Duration::from_secs(30));
+        assert_eq!(config.limits.max_connections, 1024);
+        assert!((1..=4).contains(&config.passwords.hashing_slots));
+        assert_eq!(config.passwords.failures_per_minute, 600);
     }
 
     #[test]
@@ -305,6 +330,15 @@ mod tests {
         );
         assert_eq!(config(&[("CASTELLAN_LISTEN", "nowhere")]).unwrap_err().variable, "CASTELLAN_LISTEN");
         assert_eq!(config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable, "DATABASE_URL");
+        for (variable, bad) in [
+            ("CASTELLAN_MAX_CONNECTIONS", "0"),
+            ("CASTELLAN_HEADER_READ_TIMEOUT", "0"),
+            ("CASTELLAN_REQUEST_TIMEOUT", "ten"),
+            ("CASTELLAN_PASSWORD_HASHING_SLOTS", "0"),
+            ("CASTELLAN_SIGN_IN_FAILURE_BUDGET", "-1"),
+        ] {
+            assert_eq!(config(&[(variable, bad)]).unwrap_err().variable, variable);
+        }
         assert_eq!(
             config(&[("CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_ID", "admin")]).unwrap_err().variable,
             "CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET"

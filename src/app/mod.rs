@@ -4,5 +4,6 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod process;
 pub mod server;
 pub mod telemetry;

@@ -8,11 +8,12 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::bootstrap;
 use super::config::Config;
+use super::{bootstrap, process};
 use crate::domain::Clock;
 use crate::protocol::clients::ClientRegistry;
 use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
+use crate::protocol::password::Passwords;
 use crate::protocol::revocation_list::RevocationList;
 use crate::protocol::{Context, revocation, throttle, token};
 use crate::storage::{Storage, StorageError};
@@ -28,6 +29,8 @@ pub enum StartError {
     Keys(#[from] KeyringError),
     #[error("cannot listen on {0}: {1}")]
     Bind(std::net::SocketAddr, std::io::Error),
+    #[error("cannot start the password hashing threads: {0}")]
+    HashingThreads(std::io::Error),
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
@@ -72,13 +75,15 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         revocations: Arc::new(revocations),
         verified_tokens: Arc::default(),
         client_auth_throttle: Arc::default(),
+        passwords: Arc::new(Passwords::start(&config.passwords).map_err(StartError::HashingThreads)?),
         clock,
     };
-    Ok(AppState {
+    Ok(AppState::new(
         protocol,
-        sessions: Arc::new(config.sessions.clone()),
-        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
-    })
+        config.sessions.clone(),
+        config.limits.clone(),
+        config.trusted_proxies.clone(),
+    ))
 }
 
 /// Periodic upkeep: fetch other instances' revocations and key changes
@@ -171,7 +176,8 @@ pub async fn run(
 
 /// `castellan serve`: everything, bound to the configured address, until
 /// SIGTERM or SIGINT.
-pub async fn serve(config: Config) -> Result<(), StartError> {
+pub async fn serve(mut config: Config) -> Result<(), StartError> {
+    process::fit_connections_to_open_file_limit(&mut config.limits);
     let listen = config.listen;
     let state = build_state(config).await?;
     let listener = TcpListener::bind(listen).await.map_err(|e| StartError::Bind(listen, e))?;

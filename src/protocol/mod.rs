@@ -30,6 +30,7 @@ use crate::storage::{Storage, StorageError};
 use client_auth::ClientAuthThrottle;
 use clients::ClientRegistry;
 use keyring::Keyring;
+use password::Passwords;
 use revocation_list::RevocationList;
 use verified_tokens::VerifiedTokens;
 
@@ -62,6 +63,8 @@ pub struct Context {
     pub verified_tokens: Arc<VerifiedTokens>,
     /// Failed client authentications of this instance (see `client_auth`).
     pub client_auth_throttle: Arc<ClientAuthThrottle>,
+    /// The hashing threads and the failure budget of password checks.
+    pub passwords: Arc<Passwords>,
     pub clock: Clock,
 }
 

@@ -12,17 +12,19 @@ pub mod error;
 pub mod form;
 pub mod json_body;
 pub mod middleware;
+mod request_deadline;
 pub mod routes;
+mod serve;
 pub mod state;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
+pub use serve::ServerLimits;
 pub use state::{AppState, SessionSettings};
 
 use crate::domain::ProtocolError;
@@ -54,6 +56,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(middleware::request_span))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.limits.request_timeout,
+            request_deadline::request_deadline,
+        ))
         .layer(axum::middleware::from_fn(middleware::response_defaults));
     let router = if state.settings.issuer.is_https() {
         router.layer(axum::middleware::from_fn(middleware::strict_transport_security))
@@ -70,9 +76,8 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The peer address is needed for sign-in throttling.
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let limits = state.limits.clone();
+    serve::serve(router(state), listener, &limits, shutdown).await
 }
 
 async fn not_found() -> ProtocolError {

@@ -5,6 +5,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::ServerLimits;
 use crate::domain::TrustedProxies;
 use crate::protocol::Context;
 
@@ -17,16 +18,42 @@ pub struct SessionSettings {
     pub max_lifetime: Duration,
 }
 
+/// What handlers share, behind one `Arc`: axum clones the state for every
+/// request, and one reference count is cheaper than one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+pub struct SharedState {
     pub protocol: Context,
-    pub sessions: Arc<SessionSettings>,
+    pub sessions: SessionSettings,
+    /// What the server allows each connection and request.
+    pub limits: ServerLimits,
     /// Whose `Forwarded` / `X-Forwarded-For` give the client's address.
-    pub trusted_proxies: Arc<TrustedProxies>,
+    pub trusted_proxies: TrustedProxies,
 }
 
-/// Handlers call protocol functions with `&state`.
+impl AppState {
+    pub fn new(
+        protocol: Context,
+        sessions: SessionSettings,
+        limits: ServerLimits,
+        trusted_proxies: TrustedProxies,
+    ) -> Self {
+        Self(Arc::new(SharedState { protocol, sessions, limits, trusted_proxies }))
+    }
+}
+
+/// `state.sessions`, `state.limits`...
 impl Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// ...and handlers call protocol functions with `&state`.
+impl Deref for SharedState {
     type Target = Context;
 
     fn deref(&self) -> &Context {

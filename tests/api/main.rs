@@ -11,6 +11,7 @@ mod browser;
 mod client_authentication;
 mod client_changes;
 mod client_credentials;
+mod connection_limits;
 mod discovery;
 mod introspection;
 mod key_revocation;

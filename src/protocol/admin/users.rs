@@ -5,7 +5,7 @@
 use super::Actor;
 use crate::domain::user::NewUser;
 use crate::domain::{ClientId, ProtocolError, User, UserId};
-use crate::protocol::{Context, password};
+use crate::protocol::Context;
 use crate::storage::Consent;
 
 fn no_such_user() -> ProtocolError {
@@ -16,7 +16,7 @@ fn no_such_user() -> ProtocolError {
 pub async fn create(ctx: &Context, actor: &Actor, new: NewUser) -> Result<User, ProtocolError> {
     let user = User {
         id: UserId::generate(),
-        password_hash: password::hash(new.password.into_string()).await?,
+        password_hash: ctx.passwords.hash(new.password.into_string()).await?,
         username: new.username,
         email: new.email,
         email_verified: new.email_verified,

@@ -17,7 +17,7 @@ use crate::domain::Params;
 use crate::domain::Username;
 use crate::domain::user::MAX_PASSWORD_BYTES;
 use crate::protocol::authorize::AuthorizationRequest;
-use crate::protocol::password;
+use crate::protocol::password::Busy;
 use crate::protocol::security_event::{EventKind, SecurityEvent};
 use crate::protocol::throttle::{self, Admission, SignInAttempt};
 use crate::web::AppState;
@@ -93,6 +93,11 @@ async fn sign_in(
         address: visitor.address.0,
         known_device: known_device.map(|d| d.id.as_str()),
     };
+    // Before the throttle counts the attempt: a refusal for load is no failed guess.
+    let check = match state.passwords.admit_check() {
+        Ok(check) => check,
+        Err(busy) => return Ok(page.too_busy(username.as_str(), busy).await),
+    };
     let lock_if_wrong = match throttle::admit(state, &attempt).await? {
         Admission::Allowed { lock_if_wrong } => lock_if_wrong,
         Admission::Refused { retry_after } => {
@@ -114,7 +119,7 @@ async fn sign_in(
     // An unknown user costs the same argon2 work as a wrong password.
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let too_long = password.len() > MAX_PASSWORD_BYTES;
-    let verified = password::verify(stored_hash.filter(|_| !too_long), password.to_owned()).await;
+    let verified = check.verify(stored_hash.filter(|_| !too_long), password.to_owned()).await;
     if !verified || too_long {
         event(EventKind::SignInFailed).emit();
         if lock_if_wrong > 0 {
@@ -152,6 +157,14 @@ struct LoginPage<'a> {
 }
 
 impl LoginPage<'_> {
+    /// RFC 6585 §4: 429 with `Retry-After`, the sign-in not attempted.
+    async fn too_busy(&self, typed_username: &str, busy: Busy) -> Response {
+        let message = Some("Too many sign-ins at once. Try again in a moment.");
+        let mut response = self.render(message, StatusCode::TOO_MANY_REQUESTS, Some(typed_username)).await;
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(busy.retry_after));
+        response
+    }
+
     /// The form, with `status` (200 at first, 401 after a failed attempt, say).
     async fn render(
         &self,

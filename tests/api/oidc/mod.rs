@@ -6,6 +6,7 @@
 
 mod anonymous_requests;
 mod authorize_errors;
+mod busy_sign_in;
 mod code_flow;
 mod consent;
 mod discovery;
