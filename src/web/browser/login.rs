@@ -192,5 +192,9 @@ impl LoginPage<'_> {
 }
 
 fn wait_in_words(seconds: i64) -> String {
-    if seconds < 90 { format!("{seconds} seconds") } else { format!("{} minutes", (seconds + 59) / 60) }
+    match seconds {
+        ..=1 => "a second".to_owned(),
+        ..90 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", (seconds + 59) / 60),
+    }
 }
