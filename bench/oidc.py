@@ -174,7 +174,7 @@ def signins(base, client_id, user_prefix, password, total, concurrency, pid):
                 form = urllib.parse.urlencode(
                     {
                         "csrf_token": hidden_input(page, "csrf_token"),
-                        "rid": hidden_input(page, "rid"),
+                        "request": hidden_input(page, "request"),
                         "username": f"{user_prefix}{index}",
                         "password": password,
                     }

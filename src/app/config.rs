@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::domain::secret::Secret;
-use crate::domain::{ClientId, Issuer, KeyEncryptionKey, TrustedProxies};
+use crate::domain::{ClientId, ForwardedHeader, Issuer, KeyEncryptionKey, TrustedProxies};
 use crate::protocol::password::{PasswordSettings, default_hashing_slots};
 use crate::protocol::{MAX_ACCESS_TOKEN_TTL_SECS, Settings};
 use crate::web::{ServerLimits, SessionSettings};
@@ -159,10 +159,7 @@ impl Config {
                 )?,
                 revocation_rate: number(&get, "CASTELLAN_REVOCATION_RATE", 600, 1..=1_000_000)? as u32,
             },
-            trusted_proxies: get("CASTELLAN_TRUSTED_PROXIES")
-                .map(|v| TrustedProxies::parse(&v).map_err(|m| error("CASTELLAN_TRUSTED_PROXIES", m)))
-                .transpose()?
-                .unwrap_or_default(),
+            trusted_proxies: trusted_proxies(&get)?,
             sessions: SessionSettings {
                 idle_timeout: seconds(&get, "CASTELLAN_SESSION_IDLE_TIMEOUT", 3600, 60..=2_592_000)?,
                 max_lifetime: seconds(&get, "CASTELLAN_SESSION_MAX_LIFETIME", 43_200, 60..=31_536_000)?,
@@ -262,6 +259,15 @@ fn number(
             format!("{raw:?} is not a whole number from {} to {}", range.start(), range.end()),
         )),
     }
+}
+
+fn trusted_proxies(get: &impl Fn(&str) -> Option<String>) -> Result<TrustedProxies, ConfigError> {
+    let header = get("CASTELLAN_FORWARDED_HEADER")
+        .map(|v| ForwardedHeader::parse(&v).map_err(|m| error("CASTELLAN_FORWARDED_HEADER", m)))
+        .transpose()?
+        .unwrap_or_default();
+    let proxies = get("CASTELLAN_TRUSTED_PROXIES").unwrap_or_default();
+    TrustedProxies::parse(&proxies, header).map_err(|m| error("CASTELLAN_TRUSTED_PROXIES", m))
 }
 
 fn seconds(

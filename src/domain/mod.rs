@@ -30,5 +30,5 @@ pub use redirect_uri::RedirectUri;
 pub use scope::ScopeSet;
 pub use sealing::SealingKey;
 pub use subject::Subject;
-pub use trusted_proxies::TrustedProxies;
+pub use trusted_proxies::{ForwardedHeader, TrustedProxies};
 pub use user::{User, UserId, Username};

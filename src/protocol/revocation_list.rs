@@ -135,6 +135,11 @@ impl RevocationList {
                 fresh.push((jti_key(&row.jti), row.expires_at));
             }
         }
+        // Nothing revoked yet: numbering starts at 1, so from now on a
+        // number committed late is watched like any other gap.
+        if rows.is_empty() && cursor.last_seq < 0 {
+            cursor.last_seq = 0;
+        }
         cursor.gaps.retain(|(_, give_up_at)| *give_up_at > now);
         if cursor.gaps.len() > MAX_WATCHED_GAPS {
             cursor.gaps.sort_unstable();

@@ -12,15 +12,17 @@
 //! - from a browser that has signed in to this account before (a *known
 //!   device*, see `web::browser::device`): only the device's own small
 //!   budget. Strangers' failures never lock it out;
-//! - from anyone else: the account *at this address* (5 free), the address
-//!   (20 free; IPv6 per /64, and per /56 with 100 free), and the account
-//!   from everywhere (100 free, for guessing spread over many addresses; each
-//!   address adds at most its 5 free failures to it, so one address alone
-//!   can never lock an account for the others).
+//! - from anyone else: the account *at this address* (5 free; IPv6 also at
+//!   this /56), the address (20 free; IPv6 per /64, and per /56 with 100
+//!   free), and the account from everywhere (100 free, for guessing spread
+//!   over many addresses; each address or /56 adds at most its 5 free
+//!   failures to it, so one address alone can never lock an account for the
+//!   others).
 //!
-//! Attempts are counted before the password is checked (see `admit`), so
-//! guesses sent all at once cannot all pass the check before the first
-//! failure is recorded; a successful sign-in takes the count back.
+//! Under the account's own keys attempts are counted before the password is
+//! checked (see `admit`), so guesses sent all at once cannot all pass the
+//! check before the first failure is recorded; a successful sign-in takes
+//! the count back. Under the shared keys only real failures count.
 
 use std::net::IpAddr;
 
@@ -62,6 +64,8 @@ enum Scope {
     Device,
     /// The account at one address.
     Pair,
+    /// The account at one IPv6 /56.
+    PairNetwork,
     Address,
     /// An IPv6 /56.
     Network,
@@ -83,14 +87,17 @@ fn budgets(attempt: &SignInAttempt<'_>) -> Vec<Budget> {
     }
     let account = attempt.username_key;
     let address = address_key(attempt.address);
-    let mut budgets = vec![
-        budget(Scope::Pair, format!("pair:{address}:{account}"), PAIR_FREE_FAILURES),
-        budget(Scope::Address, format!("address:{address}"), ADDRESS_FREE_FAILURES),
-        budget(Scope::Account, format!("account:{account}"), ACCOUNT_FREE_FAILURES),
-    ];
-    if let Some(network) = network_key(attempt.address) {
+    let network = network_key(attempt.address);
+    let mut budgets = vec![budget(Scope::Pair, format!("pair:{address}:{account}"), PAIR_FREE_FAILURES)];
+    if let Some(network) = &network {
+        budgets.push(budget(Scope::PairNetwork, format!("pairnet:{network}:{account}"), PAIR_FREE_FAILURES));
+    }
+    budgets.push(budget(Scope::Address, format!("address:{address}"), ADDRESS_FREE_FAILURES));
+    if let Some(network) = &network {
         budgets.push(budget(Scope::Network, format!("network:{network}"), NETWORK_FREE_FAILURES));
     }
+    // Last: whether it counts depends on the pair counts before it.
+    budgets.push(budget(Scope::Account, format!("account:{account}"), ACCOUNT_FREE_FAILURES));
     budgets
 }
 
@@ -120,21 +127,39 @@ fn network_key(address: IpAddr) -> Option<String> {
 /// Whether a sign-in attempt may check the password.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Admission {
-    /// `lock_if_wrong`: the seconds of the lock that starts if the password
-    /// turns out wrong (0 for none).
-    Allowed {
-        lock_if_wrong: i64,
-    },
-    Refused {
-        retry_after: i64,
-    },
+    Allowed(Admitted),
+    Refused { retry_after: i64 },
 }
 
-/// Admits an attempt or refuses it. An admitted attempt is counted as a
-/// failure in advance, so that guesses sent all at once cannot all pass the
-/// check before the first failure is recorded: if others were counted
-/// between the check and this attempt's count, only the free failures are
-/// admitted. `succeeded` takes the count back.
+impl Scope {
+    /// Keys of one account (at an address, a /56, or on a device) count an
+    /// attempt before its password is checked, so that guesses at one
+    /// account sent all at once cannot all be checked. Keys of many people
+    /// (an address, a network, the account from everywhere) count only real
+    /// failures: concurrent sign-ins of different people behind one address
+    /// are normal, and what a burst can check is bounded by the hashing
+    /// places and the failure budget anyway.
+    fn counts_in_advance(self) -> bool {
+        matches!(self, Self::Device | Self::Pair | Self::PairNetwork)
+    }
+}
+
+/// An admitted attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Admitted {
+    /// The lock its failure would start on the keys counted in advance.
+    lock_if_wrong: i64,
+    /// The keys it was counted under in advance (see `withdraw`).
+    counted: Vec<String>,
+    /// The keys a failure is still to be counted under (see `failed`).
+    on_failure: Vec<(String, i64)>,
+}
+
+/// Admits an attempt or refuses it. Under the keys of the account (see
+/// `Scope::counts_in_advance`) an admitted attempt is counted as a failure
+/// in advance: if others were counted between the check and this attempt's
+/// count, only the free failures are admitted. `succeeded` takes the count
+/// back; `failed` counts the failure under the other keys.
 pub async fn admit(ctx: &Context, attempt: &SignInAttempt<'_>) -> Result<Admission, StorageError> {
     let now = ctx.clock.now();
     let store = &ctx.storage.login_throttle;
@@ -151,36 +176,60 @@ pub async fn admit(ctx: &Context, attempt: &SignInAttempt<'_>) -> Result<Admissi
     if wait > 0 {
         return Ok(Admission::Refused { retry_after: wait });
     }
+    let mut admitted = Admitted { lock_if_wrong: 0, counted: Vec::new(), on_failure: Vec::new() };
     let mut pair_failures = 0;
-    let mut lock_if_wrong = 0;
-    for (budget, before) in budgets.iter().zip(seen) {
-        // An address adds only its free failures to the account's count.
-        if budget.scope == Scope::Account && pair_failures > PAIR_FREE_FAILURES {
+    for (budget, before) in budgets.into_iter().zip(seen) {
+        if !budget.scope.counts_in_advance() {
+            // An address (or /56) adds only its free failures to the account's count.
+            if budget.scope != Scope::Account || pair_failures <= PAIR_FREE_FAILURES {
+                admitted.on_failure.push((budget.key, budget.free));
+            }
             continue;
         }
         let counted = store.record_login_failure(&budget.key, now, now - WINDOW_SECS).await?;
-        if budget.scope == Scope::Pair {
-            pair_failures = counted;
+        admitted.counted.push(budget.key);
+        pair_failures = pair_failures.max(counted);
+        if counted != before + 1 && counted > budget.free {
+            let retry_after = lock_secs(counted - 1, budget.free).max(FIRST_LOCK_SECS);
+            return Ok(Admission::Refused { retry_after });
         }
-        let raced = counted != before + 1;
-        if raced && counted > budget.free {
-            return Ok(Admission::Refused {
-                retry_after: lock_secs(counted - 1, budget.free).max(FIRST_LOCK_SECS),
-            });
-        }
-        lock_if_wrong = lock_if_wrong.max(lock_secs(counted, budget.free));
+        admitted.lock_if_wrong = admitted.lock_if_wrong.max(lock_secs(counted, budget.free));
     }
-    Ok(Admission::Allowed { lock_if_wrong })
+    Ok(Admission::Allowed(admitted))
+}
+
+/// The password was wrong: the failure is counted under the remaining keys.
+/// Returns the seconds of the lock it started (0 for none).
+pub async fn failed(ctx: &Context, admitted: &Admitted) -> Result<i64, StorageError> {
+    let now = ctx.clock.now();
+    let mut lock = admitted.lock_if_wrong;
+    for (key, free) in &admitted.on_failure {
+        let counted = ctx.storage.login_throttle.record_login_failure(key, now, now - WINDOW_SECS).await?;
+        lock = lock.max(lock_secs(counted, *free));
+    }
+    Ok(lock)
+}
+
+/// The attempt will not check the password after all (no hashing place was
+/// free): its advance count is taken back, so a refusal for load is never a
+/// failed guess.
+pub async fn withdraw(ctx: &Context, admitted: &Admitted) -> Result<(), StorageError> {
+    for key in &admitted.counted {
+        ctx.storage.login_throttle.forgive_login_failure(key).await?;
+    }
+    Ok(())
 }
 
 /// The password was right: the account's and the device's failures are
-/// forgotten, and the advance count of the address is taken back.
+/// forgotten (the address's were never counted for this attempt).
 pub async fn succeeded(ctx: &Context, attempt: &SignInAttempt<'_>) -> Result<(), StorageError> {
     let store = &ctx.storage.login_throttle;
     for budget in budgets(attempt) {
         match budget.scope {
-            Scope::Device | Scope::Pair | Scope::Account => store.clear_login_failures(&budget.key).await?,
-            Scope::Address | Scope::Network => store.forgive_login_failure(&budget.key).await?,
+            Scope::Device | Scope::Pair | Scope::PairNetwork | Scope::Account => {
+                store.clear_login_failures(&budget.key).await?
+            }
+            Scope::Address | Scope::Network => {}
         }
     }
     Ok(())
@@ -222,6 +271,15 @@ mod tests {
             known_device: None,
         };
         assert_eq!(keys(&attempt), ["pair:192.0.2.7:alice", "address:192.0.2.7", "account:alice"]);
+        let v6 = SignInAttempt { address: "2001:db8:1:2::1".parse().unwrap(), ..attempt };
+        let expected = [
+            "pair:2001:db8:1:2::/64:alice",
+            "pairnet:2001:db8:1:0::/56:alice",
+            "address:2001:db8:1:2::/64",
+            "network:2001:db8:1:0::/56",
+            "account:alice",
+        ];
+        assert_eq!(keys(&v6), expected);
     }
 
     #[test]
@@ -239,7 +297,5 @@ mod tests {
         assert_ne!(address_key(a), address_key(c));
         assert_eq!(network_key(a), network_key(c));
         assert_eq!(network_key(a).unwrap(), "2001:db8:1:0::/56");
-        let attempt = SignInAttempt { username_key: "alice", address: a, known_device: None };
-        assert_eq!(keys(&attempt).len(), 4);
     }
 }

@@ -11,9 +11,6 @@ use axum::http::{Extensions, HeaderMap};
 
 use super::AppState;
 
-const FORWARDED: &str = "forwarded";
-const X_FORWARDED_FOR: &str = "x-forwarded-for";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddress(pub IpAddr);
 
@@ -22,10 +19,10 @@ impl ClientAddress {
         if state.trusted_proxies.is_empty() {
             return Self(peer.to_canonical());
         }
-        let values = |name: &str| -> Vec<&str> {
-            headers.get_all(name).iter().filter_map(|value| value.to_str().ok()).collect()
-        };
-        Self(state.trusted_proxies.client_address(peer, &values(FORWARDED), &values(X_FORWARDED_FOR)))
+        let header = state.trusted_proxies.header().name();
+        let values: Vec<&str> =
+            headers.get_all(header).iter().filter_map(|value| value.to_str().ok()).collect();
+        Self(state.trusted_proxies.client_address(peer, &values))
     }
 }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod form;
 pub mod json_body;
 pub mod middleware;
+mod peer_connections;
 mod request_deadline;
 pub mod routes;
 mod serve;
@@ -30,6 +31,7 @@ pub use state::{AppState, SessionSettings};
 use crate::domain::ProtocolError;
 use browser::{authorize, consent, login, logout, pages, session};
 use endpoints::{discovery, health, introspection, jwks, revocation, token, userinfo};
+use peer_connections::PeerConnections;
 
 pub fn router(state: AppState) -> Router {
     let public = Router::new()
@@ -77,7 +79,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.limits.clone();
-    serve::serve(router(state), listener, &limits, shutdown).await
+    let peers = PeerConnections::new(limits.max_connections, state.trusted_proxies.clone());
+    serve::serve(router(state), listener, &limits, peers, shutdown).await
 }
 
 async fn not_found() -> ProtocolError {

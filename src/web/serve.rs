@@ -2,7 +2,8 @@
 //! client's address for the handlers, within three limits that keep a slow
 //! or idle client from holding the server: a deadline for each request's
 //! header (also the keep-alive idle time), a deadline for the whole request
-//! (`request_deadline`), and a cap on open connections. On shutdown the
+//! (`request_deadline`), and a cap on open connections, of which one client
+//! address may hold only a share (`peer_connections`). On shutdown the
 //! listener closes, idle connections close, and requests in flight finish.
 
 use std::future::Future;
@@ -20,6 +21,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
+
+use super::peer_connections::PeerConnections;
 
 /// How long a client may take over what it sends.
 #[derive(Debug, Clone)]
@@ -44,6 +47,7 @@ pub async fn serve(
     app: Router,
     listener: TcpListener,
     limits: &ServerLimits,
+    peers: Arc<PeerConnections>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let mut http = http1::Builder::new();
@@ -67,10 +71,14 @@ pub async fn serve(
         };
         match accepted {
             Ok((stream, peer)) => {
+                // Past its share of the places, an address's new connection
+                // is closed at once.
+                let Some(peer_place) = peers.enter(peer.ip()) else { continue };
                 let connection = serve_connection(http.clone(), app.clone(), stream, peer, stopping.clone());
                 tokio::spawn(async move {
                     connection.await;
                     // The place is given back once the connection has closed.
+                    drop(peer_place);
                     drop(place);
                 });
             }

@@ -7,7 +7,8 @@ pub mod users;
 
 use std::net::IpAddr;
 
-use crate::domain::ClientId;
+use crate::domain::{ClientId, ErrorCode, ProtocolError};
+use crate::protocol::Context;
 use crate::protocol::security_event::{EventKind, SecurityEvent};
 
 /// Who makes an admin change: the admin client whose token was presented,
@@ -29,5 +30,27 @@ impl Actor {
             Some(user_id) => event.user(user_id).emit(),
             None => event.emit(),
         }
+    }
+}
+
+/// Refused admin requests count against their address in the throttle of
+/// failed client authentication: past its budget the address is answered
+/// 429 before its token is even looked at, and without a log line each, so
+/// a flood of bad requests fills neither the log nor the disk.
+pub fn refusals_throttled(ctx: &Context, address: IpAddr) -> Option<ProtocolError> {
+    let wait = ctx.client_auth_throttle.retry_after("", address, ctx.clock.now())?;
+    let description = "too many refused admin requests from this address; try again later";
+    Some(ProtocolError::new(ErrorCode::InvalidToken, description).with_retry_after(wait.unsigned_abs()))
+}
+
+/// Records a refused admin request: `client_id` is the client of a valid
+/// token that may not administer, if that was the reason.
+pub fn refused(ctx: &Context, address: IpAddr, client_id: Option<&ClientId>, error: &ProtocolError) {
+    ctx.client_auth_throttle.failed(None, address, ctx.clock.now());
+    let event =
+        SecurityEvent::new(EventKind::AdminRequestRefused).address(address).detail(error.code.as_str());
+    match client_id {
+        Some(id) => event.client(id.as_str()).emit(),
+        None => event.emit(),
     }
 }

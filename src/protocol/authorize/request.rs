@@ -36,16 +36,16 @@ pub async fn validate(
     }
     let client = client(ctx, params).await?;
     let state = params.get("state");
-    let state_too_long = state.is_some_and(|state| state.len() > MAX_STATE_LEN);
+    let state_problem = state.and_then(state_problem);
     let target = ResponseTarget {
         redirect_uri: redirect_uri(&client, params)?,
-        // An over-long state is not echoed back: it would only make the
-        // error redirect as large as the request.
-        state: state.filter(|_| !state_too_long).map(str::to_owned),
+        // A state that is not one is not echoed back: an over-long one would
+        // only make the error redirect as large as the request.
+        state: state.filter(|_| state_problem.is_none()).map(str::to_owned),
     };
     let fail = |code: Code, description: &str| AuthorizeError::new(&target, code, description);
-    if state_too_long {
-        return Err(fail(Code::InvalidRequest, "state is longer than 2048 bytes").into());
+    if let Some(problem) = state_problem {
+        return Err(fail(Code::InvalidRequest, problem).into());
     }
     if let Some((name, _)) =
         BOUNDS.iter().find(|(name, max)| params.get(name).is_some_and(|v| v.len() > *max))
@@ -115,6 +115,19 @@ pub async fn validate(
         login_hint,
         expected_subject,
     })
+}
+
+/// At most 2 KiB, and no control characters (RFC 6749 Appendix A.5 allows
+/// only printable ASCII; other printable Unicode is accepted, as clients do
+/// send it, and costs nothing to carry).
+fn state_problem(state: &str) -> Option<&'static str> {
+    if state.len() > MAX_STATE_LEN {
+        Some("state is longer than 2048 bytes")
+    } else if state.chars().any(char::is_control) {
+        Some("state must not contain control characters (RFC 6749 Appendix A.5)")
+    } else {
+        None
+    }
 }
 
 async fn client(ctx: &Context, params: &Params) -> Result<Client, Rejection> {

@@ -14,8 +14,7 @@ use axum::routing::{any, delete, get};
 
 use crate::domain::scope::ADMIN_SCOPE;
 use crate::domain::{ClientId, ProtocolError, Subject};
-use crate::protocol::admin::Actor;
-use crate::protocol::security_event::{EventKind, SecurityEvent};
+use crate::protocol::admin::{self, Actor};
 use crate::protocol::{access_token, bearer};
 use crate::web::client_address::ClientAddress;
 use crate::web::{AppState, routes};
@@ -43,15 +42,13 @@ async fn require_admin(
     next: Next,
 ) -> Result<Response, ProtocolError> {
     let address = ClientAddress::of_request(&state, &request);
+    if let Some(throttled) = admin::refusals_throttled(&state, address.0) {
+        return Err(throttled);
+    }
     let client_id = match admin_client(&state, request.headers()).await {
         Ok(client_id) => client_id,
         Err((error, client_id)) => {
-            let event = SecurityEvent::new(EventKind::AdminRequestRefused).address(address.0);
-            let event = match &client_id {
-                Some(id) => event.client(id.as_str()),
-                None => event,
-            };
-            event.detail(error.code.as_str()).emit();
+            admin::refused(&state, address.0, client_id.as_ref(), &error);
             return Err(error);
         }
     };

@@ -8,7 +8,7 @@ use tower_sessions::Session;
 
 use super::authorize;
 use super::device::{self, KnownDevice};
-use super::login_request::{self, BrowserBinding, LoginRequest};
+use super::login_request::{self, BrowserBinding};
 use super::page_error::PageError;
 use super::page_form::{PageForm, PageQuery};
 use super::pages::{self, LoginForm};
@@ -32,7 +32,7 @@ pub async fn show(
     PageQuery(params): PageQuery,
 ) -> Response {
     let sealed = params.get("request").unwrap_or_default();
-    let Some(LoginRequest { request, .. }) = login_request::open(&state, &binding, sealed) else {
+    let Some(request) = login_request::open(&state, &binding, sealed) else {
         return PageError::expired_request().render(&state.settings.issuer);
     };
     LoginPage { state: &state, binding: &binding, sealed, request: &request }
@@ -73,11 +73,7 @@ async fn sign_in(
         return Err(PageError::Forbidden);
     }
     let sealed = params.get("request").unwrap_or_default();
-    let LoginRequest { id, request } =
-        login_request::open(state, binding, sealed).ok_or_else(PageError::expired_request)?;
-    if session::login_completed(session, &id).await? {
-        return Err(PageError::expired_request());
-    }
+    let request = login_request::open(state, binding, sealed).ok_or_else(PageError::expired_request)?;
     let page = LoginPage { state, binding, sealed, request: &request };
     let username = params.get("username").and_then(|u| Username::parse(u).ok());
     let (Some(username), Some(password)) = (username, params.get("password")) else {
@@ -93,19 +89,23 @@ async fn sign_in(
         address: visitor.address.0,
         known_device: known_device.map(|d| d.id.as_str()),
     };
-    // Before the throttle counts the attempt: a refusal for load is no failed guess.
-    let check = match state.passwords.admit_check() {
-        Ok(check) => check,
-        Err(busy) => return Ok(page.too_busy(username.as_str(), busy).await),
-    };
-    let lock_if_wrong = match throttle::admit(state, &attempt).await? {
-        Admission::Allowed { lock_if_wrong } => lock_if_wrong,
+    let admitted = match throttle::admit(state, &attempt).await? {
+        Admission::Allowed(admitted) => admitted,
         Admission::Refused { retry_after } => {
             let message = format!("Too many failed sign-ins. Try again in {}.", wait_in_words(retry_after));
             let mut response =
                 page.render(Some(&message), StatusCode::TOO_MANY_REQUESTS, Some(username.as_str())).await;
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             return Ok(response);
+        }
+    };
+    // After the throttle, so that a locked-out guesser never holds a hashing
+    // place; a refusal for load takes the advance count back (it is no guess).
+    let check = match state.passwords.admit_check() {
+        Ok(check) => check,
+        Err(busy) => {
+            throttle::withdraw(state, &admitted).await?;
+            return Ok(page.too_busy(username.as_str(), busy).await);
         }
     };
     let user_id = user.as_ref().map(|user| user.id.clone());
@@ -121,9 +121,10 @@ async fn sign_in(
     let too_long = password.len() > MAX_PASSWORD_BYTES;
     let verified = check.verify(stored_hash.filter(|_| !too_long), password.to_owned()).await;
     if !verified || too_long {
+        let lock = throttle::failed(state, &admitted).await?;
         event(EventKind::SignInFailed).emit();
-        if lock_if_wrong > 0 {
-            event(EventKind::SignInLocked).detail(&format!("locked for {lock_if_wrong} s")).emit();
+        if lock > 0 {
+            event(EventKind::SignInLocked).detail(&format!("locked for {lock} s")).emit();
         }
     }
     let Some(user) = user.filter(|_| verified && !too_long) else {
@@ -133,7 +134,6 @@ async fn sign_in(
     };
     throttle::succeeded(state, &attempt).await?;
     session::sign_in(state, session, user.id.clone()).await?;
-    session::complete_login(session, &id).await?;
     event(EventKind::SignInSucceeded).emit();
     let pending = PendingAuthorization {
         request,
@@ -141,9 +141,11 @@ async fn sign_in(
         signed_in_for_it: true,
         awaiting_consent: false,
     };
-    let mut response = authorize::proceed(state, session, binding, pending)
+    let binding = BrowserBinding::renewed();
+    let mut response = authorize::proceed(state, session, &binding, pending)
         .await
         .unwrap_or_else(|failure| failure.into_response(&state.settings.issuer));
+    binding.set_cookie_on(state, &mut response);
     device::remember(state, &mut response, &user.id, known_device);
     Ok(response)
 }
@@ -194,7 +196,7 @@ impl LoginPage<'_> {
 fn wait_in_words(seconds: i64) -> String {
     match seconds {
         ..=1 => "a second".to_owned(),
-        ..90 => format!("{seconds} seconds"),
+        2..90 => format!("{seconds} seconds"),
         _ => format!("{} minutes", (seconds + 59) / 60),
     }
 }

@@ -6,7 +6,8 @@
 //! anywhere: a flood of authorization requests costs CPU, never storage.
 //!
 //! The binding cookie doubles as the login form's CSRF token (double-submit):
-//! a cross-site page can neither read it nor seal a request bound to it.
+//! a cross-site page can neither read it nor seal a request bound to it. It
+//! is renewed at each sign-in, which voids every request sealed for it.
 
 use std::convert::Infallible;
 
@@ -59,6 +60,13 @@ impl FromRequestParts<AppState> for BrowserBinding {
 }
 
 impl BrowserBinding {
+    /// A new binding, for a browser that has just signed in: every request
+    /// sealed for the old one (other tabs, the form just submitted) is
+    /// void, so a sealed request serves one sign-in.
+    pub fn renewed() -> Self {
+        Self { value: random_token(32), is_new: true }
+    }
+
     /// The login form's CSRF token.
     pub fn csrf_token(&self) -> &str {
         &self.value
@@ -83,18 +91,9 @@ impl BrowserBinding {
 
 #[derive(Serialize, Deserialize)]
 struct SealedLoginRequest {
-    /// Names the request, so that the session it ends in can refuse a
-    /// second sign-in for it (see `session::complete_login`).
-    id: String,
     binding: String,
     created_at: i64,
     request: AuthorizationRequest,
-}
-
-/// A sealed request, opened.
-pub struct LoginRequest {
-    pub id: String,
-    pub request: AuthorizationRequest,
 }
 
 /// `request`, sealed for this browser: base64url text for a URL or a form.
@@ -103,24 +102,26 @@ pub fn seal(
     binding: &BrowserBinding,
     request: AuthorizationRequest,
 ) -> Result<String, PageError> {
-    let sealed = SealedLoginRequest {
-        id: random_token(16),
-        binding: binding.value.clone(),
-        created_at: state.clock.now(),
-        request,
-    };
+    let sealed =
+        SealedLoginRequest { binding: binding.value.clone(), created_at: state.clock.now(), request };
     let plaintext = serde_json::to_vec(&sealed).map_err(|e| PageError::Internal(e.to_string()))?;
     let sealed = state
         .keys
         .browser_sealing_key()
         .seal(SEAL_CONTEXT, &plaintext)
         .map_err(|e| PageError::Internal(e.to_string()))?;
-    Ok(URL_SAFE_NO_PAD.encode(sealed))
+    let sealed = URL_SAFE_NO_PAD.encode(sealed);
+    // Each parameter is bounded, but escaping can still grow them past what
+    // `open` accepts: better said now than as an expired sign-in later.
+    if sealed.len() > MAX_SEALED_LEN {
+        return Err(PageError::bad_request("Invalid request", "The authorization request is too large."));
+    }
+    Ok(sealed)
 }
 
 /// The request in `sealed`, if this server sealed it for this browser less
 /// than 15 minutes ago.
-pub fn open(state: &AppState, binding: &BrowserBinding, sealed: &str) -> Option<LoginRequest> {
+pub fn open(state: &AppState, binding: &BrowserBinding, sealed: &str) -> Option<AuthorizationRequest> {
     if binding.is_new || sealed.len() > MAX_SEALED_LEN {
         return None;
     }
@@ -130,6 +131,5 @@ pub fn open(state: &AppState, binding: &BrowserBinding, sealed: &str) -> Option<
     let age = state.clock.now() - opened.created_at;
     let bound_here = bool::from(opened.binding.as_bytes().ct_eq(binding.value.as_bytes()));
     // A minute of slack for instances whose clocks differ a little.
-    (bound_here && (-60..LOGIN_REQUEST_TTL_SECS).contains(&age))
-        .then_some(LoginRequest { id: opened.id, request: opened.request })
+    (bound_here && (-60..LOGIN_REQUEST_TTL_SECS).contains(&age)).then_some(opened.request)
 }

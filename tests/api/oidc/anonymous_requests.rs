@@ -67,8 +67,9 @@ async fn anonymous_authorization_requests_write_nothing(backend: Backend) {
     assert_eq!(rows_in_database(&app).await, before);
 }
 
-/// RFC 6749 §4.1.2.1: a `state` over 2 KiB is `invalid_request`, sent back
-/// without the over-long `state`; 2 KiB exactly is accepted.
+/// RFC 6749 §4.1.2.1: a `state` over 2 KiB, or not printable ASCII
+/// (Appendix A.5), is `invalid_request`, sent back without that `state`;
+/// 2 KiB exactly is accepted.
 async fn a_state_over_2_kib_is_an_invalid_request(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let rp = Rp::public(&app).await;
@@ -79,6 +80,11 @@ async fn a_state_over_2_kib_is_an_invalid_request(backend: Backend) {
     assert_eq!(response.status(), 303);
     let location = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
     assert!(location.as_str().starts_with(&auth.redirect_uri()), "{location}");
+    assert_eq!(param(&location, "error").as_deref(), Some("invalid_request"));
+    assert_eq!(param(&location, "state"), None);
+    let control = "state\u{1}with a control character";
+    let response = ua.get(with_query(&auth.url, &[("state", Some(control))]).as_str()).await;
+    let location = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
     assert_eq!(param(&location, "error").as_deref(), Some("invalid_request"));
     assert_eq!(param(&location, "state"), None);
     let fits = "s".repeat(2048);

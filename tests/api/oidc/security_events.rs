@@ -129,7 +129,35 @@ async fn failed_client_authentication_is_throttled_at_its_address(backend: Backe
     assert!(!security_log().contains("wrong-secret-"));
 }
 
+/// Refused admin requests count against their address: past 100 the
+/// address gets 429 before its token is looked at, and no line each, so an
+/// anonymous flood fills neither the log nor the disk.
+async fn refused_admin_requests_from_one_address_are_throttled(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[PROXY]).await;
+    // The log is the test process's: each backend's run has its own address.
+    let attacker = if backend == Backend::Sqlite { "203.0.113.50" } else { "203.0.113.51" };
+    let request = || app.http.get(app.url("/admin/clients")).header("x-forwarded-for", attacker).send();
+    let mut statuses = Vec::new();
+    for _ in 0..110 {
+        let response = request().await.unwrap();
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+        }
+        statuses.push(response.status().as_u16());
+    }
+    assert!(statuses[..100].iter().all(|s| *s == 401), "{statuses:?}");
+    // Each lock lasts a second at first, doubling: most of the rest are refused.
+    assert!(statuses[100..].iter().filter(|s| **s == 429).count() >= 5, "{statuses:?}");
+    let logged = security_events("admin_request_refused", "client_address", attacker).len();
+    assert!((100..=105).contains(&logged), "{logged} lines");
+    // Another address is not affected.
+    let token = app.admin_token().await;
+    let other = app.http.get(app.url("/admin/clients")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(other.status(), 200);
+}
+
 both_backends!(
+    refused_admin_requests_from_one_address_are_throttled,
     sign_ins_and_locks_are_security_events,
     replays_are_security_events,
     admin_refusals_and_changes_are_security_events,

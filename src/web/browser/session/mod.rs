@@ -23,7 +23,6 @@ pub const COOKIE_NAME: &str = "castellan_session";
 const SIGNED_IN: &str = "signed_in";
 const CSRF_TOKEN: &str = "csrf_token";
 const PENDING: &str = "pending_authorizations";
-const COMPLETED_LOGINS: &str = "completed_logins";
 /// A session's last use is written at most this often (each write extends
 /// the idle timeout), so most requests read the session without writing it.
 const TOUCH_INTERVAL_SECS: i64 = 60;
@@ -95,24 +94,6 @@ pub async fn sign_in(state: &AppState, session: &Session, user_id: UserId) -> Re
     let user = SignedIn { user_id, auth_time: now, signed_in_at: now, last_seen: now };
     session.insert(SIGNED_IN, &user).await?;
     Ok(user)
-}
-
-/// Whether this browser has already signed in for the login request `id`
-/// (a sealed request is good for 15 minutes, but for one sign-in).
-pub async fn login_completed(session: &Session, id: &str) -> Result<bool, SessionError> {
-    let completed: Vec<String> = session.get(COMPLETED_LOGINS).await?.unwrap_or_default();
-    Ok(completed.iter().any(|done| done == id))
-}
-
-/// Remembers that the login request `id` has been used; the last few are
-/// kept (a browser has few sign-ins in 15 minutes).
-pub async fn complete_login(session: &Session, id: &str) -> Result<(), SessionError> {
-    let mut completed: Vec<String> = session.get(COMPLETED_LOGINS).await?.unwrap_or_default();
-    completed.push(id.to_owned());
-    let excess = completed.len().saturating_sub(MAX_PENDING);
-    completed.drain(..excess);
-    session.insert(COMPLETED_LOGINS, &completed).await?;
-    Ok(())
 }
 
 /// Ends the session: its record is deleted and the cookie removed.
