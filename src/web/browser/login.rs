@@ -120,14 +120,12 @@ async fn sign_in(
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let too_long = password.len() > MAX_PASSWORD_BYTES;
     let verified = check.verify(stored_hash.filter(|_| !too_long), password.to_owned()).await;
-    if !verified || too_long {
+    let Some(user) = user.filter(|_| verified && !too_long) else {
         let lock = throttle::failed(state, &admitted).await?;
         event(EventKind::SignInFailed).emit();
         if lock > 0 {
             event(EventKind::SignInLocked).detail(&format!("locked for {lock} s")).emit();
         }
-    }
-    let Some(user) = user.filter(|_| verified && !too_long) else {
         return Ok(page
             .render(Some(BAD_CREDENTIALS), StatusCode::UNAUTHORIZED, Some(username.as_str()))
             .await);
