@@ -13,10 +13,10 @@ ALTER TABLE revoked_tokens ADD COLUMN seq BIGSERIAL;
 CREATE UNIQUE INDEX revoked_tokens_seq ON revoked_tokens (seq);
 DROP INDEX revoked_tokens_revoked_at;
 
--- How many tokens each client revoked in the current minute (RFC 7009
--- requests), shared by every instance.
+-- How many tokens each client, and each user of a client, revoked in the
+-- current minute (RFC 7009 requests), shared by every instance.
 CREATE TABLE revocation_counts (
-    client_id    TEXT PRIMARY KEY,
+    rate_key     TEXT PRIMARY KEY,
     window_start BIGINT NOT NULL,
     revocations  BIGINT NOT NULL
 );

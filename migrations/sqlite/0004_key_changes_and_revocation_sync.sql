@@ -22,10 +22,10 @@ DROP TABLE revoked_tokens;
 ALTER TABLE revoked_tokens_by_seq RENAME TO revoked_tokens;
 CREATE INDEX revoked_tokens_expires_at ON revoked_tokens (expires_at);
 
--- How many tokens each client revoked in the current minute (RFC 7009
--- requests), shared by every instance.
+-- How many tokens each client, and each user of a client, revoked in the
+-- current minute (RFC 7009 requests), shared by every instance.
 CREATE TABLE revocation_counts (
-    client_id    TEXT PRIMARY KEY NOT NULL,
+    rate_key     TEXT PRIMARY KEY NOT NULL,
     window_start INTEGER NOT NULL,
     revocations  INTEGER NOT NULL
 );

@@ -3,7 +3,7 @@
 //! revocation list at once (other instances learn within the sync interval).
 //! Also token revocation as RFC 7009 defines it.
 
-use crate::domain::{Client, ClientId, ErrorCode, ProtocolError, UserId};
+use crate::domain::{Client, ClientId, ErrorCode, ProtocolError, Subject, UserId};
 use crate::protocol::Context;
 use crate::protocol::access_token;
 use crate::protocol::token::refresh_token;
@@ -87,26 +87,50 @@ pub async fn revoke(ctx: &Context, client: &Client, token: &str) -> Result<Revoc
     if ctx.revocations.is_revoked(&claims.jti) {
         return Ok(Revocation::Done);
     }
-    if let Some(refused) = over_rate(ctx, &client.id).await? {
+    // A client's own tokens (client_credentials) spend only its own rate.
+    let user = match claims.subject() {
+        Some(Subject::User(user)) => Some(user),
+        _ => None,
+    };
+    if let Some(refused) = over_rate(ctx, &client.id, user.as_ref()).await? {
         return Ok(refused);
     }
     ctx.revoker().access_token(&claims.jti, claims.exp).await?;
     Ok(Revocation::Done)
 }
 
-/// Counts one revocation by `client`; `Some` if that is past its rate. The
-/// count is kept in the database, so the rate holds across instances.
-async fn over_rate(ctx: &Context, client: &ClientId) -> Result<Option<Revocation>, ProtocolError> {
+/// One user may spend this share of a client's rate, so that no one user of
+/// a public client can spend all of it and have everyone else's revocations
+/// (a sign-out, often) refused for the rest of the minute.
+const USER_SHARE: u32 = 10;
+
+/// Counts one revocation by `client`, for `user` if the token is a user's;
+/// `Some` if that is past the user's share or the client's rate. The counts
+/// are kept in the database, so the rates hold across instances.
+async fn over_rate(
+    ctx: &Context,
+    client: &ClientId,
+    user: Option<&UserId>,
+) -> Result<Option<Revocation>, ProtocolError> {
     let now = ctx.clock.now();
     let window_start = now - now.rem_euclid(RATE_WINDOW_SECS);
-    let count = ctx.storage.revocations.count_client_revocation(client.as_str(), window_start).await?;
-    if count <= i64::from(ctx.settings.revocation_rate) {
+    let retry = || Some(Revocation::RetryAfter((window_start + RATE_WINDOW_SECS - now).max(1) as u64));
+    let revocations = &ctx.storage.revocations;
+    let rate = i64::from(ctx.settings.revocation_rate);
+    if let Some(user) = user {
+        let user_rate = (rate / i64::from(USER_SHARE)).max(1);
+        if revocations.count_revocation(&format!("user:{client}:{user}"), window_start).await? > user_rate {
+            return Ok(retry());
+        }
+    }
+    let count = revocations.count_revocation(&format!("client:{client}"), window_start).await?;
+    if count <= rate {
         return Ok(None);
     }
-    if count == i64::from(ctx.settings.revocation_rate) + 1 {
+    if count == rate + 1 {
         tracing::warn!(client_id = %client, "client revoking tokens faster than CASTELLAN_REVOCATION_RATE");
     }
-    Ok(Some(Revocation::RetryAfter((window_start + RATE_WINDOW_SECS - now).max(1) as u64)))
+    Ok(retry())
 }
 
 fn not_yours() -> ProtocolError {
@@ -133,7 +157,7 @@ async fn revoke_refresh_token(
     if family.revoked {
         return Ok(Revocation::Done);
     }
-    if let Some(refused) = over_rate(ctx, client).await? {
+    if let Some(refused) = over_rate(ctx, client, Some(&family.user_id)).await? {
         return Ok(refused);
     }
     ctx.revoker().family(&family.family_id).await?;

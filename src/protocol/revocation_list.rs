@@ -201,7 +201,7 @@ mod tests {
                 .map(|(seq, jti)| RevocationRow { seq, jti, expires_at: i64::MAX })
                 .collect())
         }
-        async fn count_client_revocation(&self, _: &str, _: i64) -> Result<i64, StorageError> {
+        async fn count_revocation(&self, _: &str, _: i64) -> Result<i64, StorageError> {
             unimplemented!()
         }
         async fn prune_revocations(&self, _: i64, _: i64) -> Result<u64, StorageError> {

@@ -169,9 +169,10 @@ pub trait RevocationStore: Send + Sync {
         also: &[i64],
         limit: i64,
     ) -> Result<Vec<RevocationRow>, StorageError>;
-    /// Counts one revocation by `client` in the window starting at
-    /// `window_start` and returns the window's count so far, this one included.
-    async fn count_client_revocation(&self, client: &str, window_start: i64) -> Result<i64, StorageError>;
+    /// Counts one revocation under `rate_key` (a client, or one user of a
+    /// client) in the window starting at `window_start` and returns the
+    /// window's count so far, this one included.
+    async fn count_revocation(&self, rate_key: &str, window_start: i64) -> Result<i64, StorageError>;
     /// Deletes revocations of expired tokens and counts of windows before `window_start`.
     async fn prune_revocations(&self, now: i64, window_start: i64) -> Result<u64, StorageError>;
 }

@@ -179,17 +179,17 @@ impl RevocationStore for Store {
             .collect()
     }
 
-    async fn count_client_revocation(&self, client: &str, window_start: i64) -> Result<i64, StorageError> {
+    async fn count_revocation(&self, rate_key: &str, window_start: i64) -> Result<i64, StorageError> {
         // One atomic statement, so instances counting at once never lose a count.
         let count = sqlx::query_scalar(
-            "INSERT INTO revocation_counts (client_id, window_start, revocations) VALUES ($1, $2, 1) \
-             ON CONFLICT (client_id) DO UPDATE SET \
+            "INSERT INTO revocation_counts (rate_key, window_start, revocations) VALUES ($1, $2, 1) \
+             ON CONFLICT (rate_key) DO UPDATE SET \
              revocations = CASE WHEN revocation_counts.window_start = excluded.window_start \
              THEN revocation_counts.revocations + 1 ELSE 1 END, \
              window_start = excluded.window_start \
              RETURNING revocations",
         )
-        .bind(client.to_owned())
+        .bind(rate_key.to_owned())
         .bind(window_start)
         .fetch_one(&self.pool)
         .await?;

@@ -113,7 +113,33 @@ async fn every_revocation_reaches_another_instance(backend: Backend) {
     }
 }
 
+/// One user may spend a tenth of the client's rate: a user revoking their
+/// own tokens in a loop cannot have everyone else's revocations (a sign-out,
+/// often) refused. The client's own tokens spend only the client's rate.
+async fn one_user_cannot_spend_a_clients_whole_revocation_rate(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("CASTELLAN_REVOCATION_RATE", "20")]).await;
+    let (id, secret) = app.service_client("orders:read").await;
+    let client = (id.as_str(), secret.as_str());
+    let user_token = |user: &str| {
+        let mut claims = app.claims_for(&id, "orders:read");
+        claims["sub"] = Value::from(user);
+        let app = &app;
+        async move { app.sign_with_server_key("at+jwt", &claims).await }
+    };
+    for _ in 0..2 {
+        assert_eq!(revoke_at(&app, &app.address, client, &user_token("user-a").await).await.status(), 200);
+    }
+    let refused = revoke_at(&app, &app.address, client, &user_token("user-a").await).await;
+    assert_eq!(refused.status(), 503, "past user-a's share of 2");
+    assert_eq!(revoke_at(&app, &app.address, client, &user_token("user-b").await).await.status(), 200);
+    for _ in 0..3 {
+        let own = app.token_for(&id, &secret, &[]).await;
+        assert_eq!(revoke_at(&app, &app.address, client, &own).await.status(), 200);
+    }
+}
+
 both_backends!(
+    one_user_cannot_spend_a_clients_whole_revocation_rate,
     a_client_past_its_revocation_rate_is_told_to_retry_and_the_token_stays_valid,
     every_revocation_reaches_another_instance,
 );

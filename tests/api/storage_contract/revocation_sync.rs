@@ -46,7 +46,7 @@ async fn client_revocations_are_counted_per_client_and_per_window(backend: Backe
     let (_database, storage) = fresh_storage(backend).await;
     let count = |client: &'static str, window: i64| {
         let storage = storage.clone();
-        async move { storage.revocations.count_client_revocation(client, window).await.expect("count") }
+        async move { storage.revocations.count_revocation(client, window).await.expect("count") }
     };
     assert_eq!(count("a", NOW).await, 1);
     assert_eq!(count("a", NOW).await, 2);
@@ -63,9 +63,9 @@ async fn client_revocations_are_counted_per_client_and_per_window(backend: Backe
 
 async fn pruning_forgets_the_counts_of_past_windows(backend: Backend) {
     let (_database, storage) = fresh_storage(backend).await;
-    storage.revocations.count_client_revocation("old", NOW).await.expect("count");
-    storage.revocations.count_client_revocation("new", NOW + 60).await.expect("count");
+    storage.revocations.count_revocation("old", NOW).await.expect("count");
+    storage.revocations.count_revocation("new", NOW + 60).await.expect("count");
     storage.revocations.prune_revocations(NOW + 60, NOW + 60).await.expect("prune");
-    assert_eq!(storage.revocations.count_client_revocation("old", NOW).await.expect("count"), 1);
-    assert_eq!(storage.revocations.count_client_revocation("new", NOW + 60).await.expect("count"), 2);
+    assert_eq!(storage.revocations.count_revocation("old", NOW).await.expect("count"), 1);
+    assert_eq!(storage.revocations.count_revocation("new", NOW + 60).await.expect("count"), 2);
 }
