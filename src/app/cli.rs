@@ -10,7 +10,7 @@ use crate::protocol::keyring::Keyring;
 use crate::storage::Storage;
 
 const USAGE: &str =
-    "usage: castellan [serve | migrate | keys rotate [--alg ES256|RS256] | keys revoke <kid> | keys rewrap]
+    "usage: castellan [serve | migrate | keys rotate [--alg ES256|RS256] | keys revoke <kid> | keys rewrap | --version]
 
   serve             run the server (the default); applies migrations first
   migrate           apply the database migrations and exit
@@ -32,6 +32,7 @@ enum Command {
     RevokeKey(String),
     RewrapKeys,
     Help,
+    Version,
 }
 
 fn parse(args: &[String]) -> Result<Command, String> {
@@ -46,6 +47,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
         ["keys", "revoke", kid] if !kid.starts_with('-') => Ok(Command::RevokeKey((*kid).to_owned())),
         ["keys", "rewrap"] => Ok(Command::RewrapKeys),
         ["help" | "--help" | "-h"] => Ok(Command::Help),
+        ["version" | "--version" | "-V"] => Ok(Command::Version),
         _ => Err(format!("unknown command: {}", args.join(" "))),
     }
 }
@@ -55,6 +57,10 @@ pub fn main() -> ExitCode {
     let command = match parse(&args) {
         Ok(Command::Help) => {
             println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("castellan {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
         Ok(command) => command,
@@ -101,7 +107,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         Command::RotateKeys(algorithms) => rotate(config, algorithms).await,
         Command::RevokeKey(kid) => revoke(config, &kid).await,
         Command::RewrapKeys => rewrap(config).await,
-        Command::Help => Ok(()),
+        Command::Help | Command::Version => Ok(()),
     }
 }
 

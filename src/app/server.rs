@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use super::config::Config;
 use super::{bootstrap, process};
 use crate::domain::Clock;
+use crate::domain::scope::ADMIN_SCOPE;
 use crate::protocol::clients::ClientRegistry;
 use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
 use crate::protocol::password::Passwords;
@@ -166,7 +167,15 @@ pub async fn run(
     let upkeep = spawn_upkeep(&state);
     let storage = state.storage.clone();
     let address = listener.local_addr().map_err(StartError::Serve)?;
-    tracing::info!(%address, issuer = %state.settings.issuer, "castellan is ready");
+    let version = env!("CARGO_PKG_VERSION");
+    tracing::info!(%address, issuer = %state.settings.issuer, version, "castellan is ready");
+    if !has_admin_client(&state).await {
+        tracing::info!(
+            "no client may use the admin API yet: set CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_ID and \
+             CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET (32+ characters, e.g. `openssl rand -hex 32`) and start \
+             again; the README's walk-through goes on from there"
+        );
+    }
     let served = web::serve(state, listener, shutdown).await;
     upkeep.iter().for_each(JoinHandle::abort);
     storage.health.close().await;
@@ -176,6 +185,16 @@ pub async fn run(
 
 /// `castellan serve`: everything, bound to the configured address, until
 /// SIGTERM or SIGINT.
+/// Whether some client may ask for the `admin` scope (else the first run
+/// says how to get one).
+async fn has_admin_client(state: &AppState) -> bool {
+    match state.storage.clients.list_clients().await {
+        Ok(clients) => clients.iter().any(|client| client.metadata.scope.contains(ADMIN_SCOPE)),
+        // Not worth a warning of its own: the database will say more.
+        Err(_) => true,
+    }
+}
+
 pub async fn serve(mut config: Config) -> Result<(), StartError> {
     process::fit_connections_to_open_file_limit(&mut config.limits);
     let listen = config.listen;

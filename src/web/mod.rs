@@ -44,7 +44,8 @@ pub fn router(state: AppState) -> Router {
         .route(routes::HEALTHZ, get(health::healthz))
         .route(routes::READYZ, get(health::readyz))
         .route(routes::USERINFO, get(userinfo::userinfo).post(userinfo::userinfo))
-        .route(routes::STYLESHEET, get(pages::stylesheet));
+        .route(routes::STYLESHEET, get(pages::stylesheet))
+        .route(routes::HOME, get(home));
     // Only the pages a browser visits carry the session cookie.
     let browser = Router::new()
         .route(routes::AUTHORIZATION, get(authorize::authorize_get).post(authorize::authorize_post))
@@ -81,6 +82,11 @@ pub async fn serve(
     let limits = state.limits.clone();
     let peers = PeerConnections::new(limits.max_connections, state.trusted_proxies.clone());
     serve::serve(router(state), listener, &limits, peers, shutdown).await
+}
+
+/// The issuer URL opened in a browser: a page that says what this is.
+async fn home(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    pages::home_page(&state.settings.issuer)
 }
 
 async fn not_found() -> ProtocolError {

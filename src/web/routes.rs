@@ -7,6 +7,7 @@ pub const JWKS: &str = "/oauth2/jwks";
 pub const TOKEN: &str = "/oauth2/token";
 pub const INTROSPECTION: &str = "/oauth2/introspect";
 pub const REVOCATION: &str = "/oauth2/revoke";
+pub const HOME: &str = "/";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const ADMIN_CLIENTS: &str = "/admin/clients";

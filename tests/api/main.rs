@@ -13,6 +13,7 @@ mod client_changes;
 mod client_credentials;
 mod connection_limits;
 mod discovery;
+mod first_run;
 mod introspection;
 mod key_revocation;
 mod key_sealing;

@@ -90,6 +90,14 @@ struct ErrorTemplate<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTemplate<'a> {
+    stylesheet: String,
+    issuer: &'a str,
+    discovery: String,
+}
+
+#[derive(Template)]
 #[template(path = "logout_confirm.html")]
 struct LogoutConfirmTemplate<'a> {
     stylesheet: String,
@@ -131,6 +139,17 @@ pub fn error_page(issuer: &Issuer, status: StatusCode, title: &str, message: &st
         message,
     };
     render(&page, status)
+}
+
+/// What a person who opens the issuer URL in a browser sees: what this is,
+/// and the discovery document for developers.
+pub fn home_page(issuer: &Issuer) -> Response {
+    let page = HomeTemplate {
+        stylesheet: stylesheet_url(issuer),
+        issuer: issuer.as_str(),
+        discovery: issuer.endpoint(routes::OPENID_CONFIGURATION),
+    };
+    render(&page, StatusCode::OK)
 }
 
 /// "Sign out of Castellan?", posted back to the end-session endpoint.
