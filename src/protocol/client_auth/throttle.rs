@@ -23,8 +23,9 @@ const WINDOW_SECS: i64 = 3_600;
 /// Free failures of one client at one address, and of one address in all.
 const CLIENT_AT_ADDRESS_FREE: u32 = 10;
 const ADDRESS_FREE: u32 = 100;
-/// Locks start at a second and double with each further failure.
-const FIRST_LOCK_SECS: i64 = 1;
+/// Locks start at two seconds (time is counted in whole seconds, so a lock
+/// of one could end at once) and double with each further failure.
+const FIRST_LOCK_SECS: i64 = 2;
 const MAX_LOCK_SECS: i64 = 300;
 /// At most this many keys are tracked (about 40 bytes each).
 const CAPACITY: usize = 100_000;
@@ -162,11 +163,11 @@ mod tests {
         for _ in 0..CLIENT_AT_ADDRESS_FREE - 1 {
             assert_eq!(throttle.failed(Some("svc"), attacker, NOW), None);
         }
-        assert_eq!(throttle.failed(Some("svc"), attacker, NOW), Some(LockStarted { seconds: 1 }));
-        assert_eq!(throttle.retry_after("svc", attacker, NOW), Some(1));
+        assert_eq!(throttle.failed(Some("svc"), attacker, NOW), Some(LockStarted { seconds: 2 }));
+        assert_eq!(throttle.retry_after("svc", attacker, NOW), Some(2));
         assert_eq!(throttle.retry_after("svc", service, NOW), None);
         assert_eq!(throttle.retry_after("other", attacker, NOW), None);
-        assert_eq!(throttle.retry_after("svc", attacker, NOW + 1), None);
+        assert_eq!(throttle.retry_after("svc", attacker, NOW + 2), None);
     }
 
     #[test]

@@ -146,7 +146,7 @@ async fn refused_admin_requests_from_one_address_are_throttled(backend: Backend)
         statuses.push(response.status().as_u16());
     }
     assert!(statuses[..100].iter().all(|s| *s == 401), "{statuses:?}");
-    // Each lock lasts a second at first, doubling: most of the rest are refused.
+    // Each lock lasts two seconds at first, doubling: most of the rest are refused.
     assert!(statuses[100..].iter().filter(|s| **s == 429).count() >= 5, "{statuses:?}");
     let logged = security_events("admin_request_refused", "client_address", attacker).len();
     assert!((100..=105).contains(&logged), "{logged} lines");
