@@ -19,6 +19,23 @@ const INSERT_KEY: &str = "INSERT INTO signing_keys \
      (kid, alg, private_key, encrypted, created_at, retired_at, publish_until) \
      VALUES ($1, $2, $3, $4, $5, NULL, NULL)";
 
+/// As `INSERT_KEY`, but a no-op when the key's algorithm has an active key
+/// already (the partial unique index on `alg WHERE retired_at IS NULL`).
+const INSERT_KEY_IF_NONE_ACTIVE: &str = "INSERT INTO signing_keys \
+     (kid, alg, private_key, encrypted, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+
+type KeyQuery<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
+
+/// `query` (one of the inserts above) with `key`'s columns bound.
+fn bind_key<'q>(query: KeyQuery<'q>, key: &StoredKey) -> KeyQuery<'q> {
+    query
+        .bind(key.kid.clone())
+        .bind(key.alg.clone())
+        .bind(key.private_key.clone())
+        .bind(key.encrypted)
+        .bind(key.created_at)
+}
+
 const BUMP_KEY_GENERATION: &str =
     "UPDATE signing_key_generation SET generation = generation + 1 WHERE id = 1";
 
@@ -48,17 +65,7 @@ impl KeyStore for Store {
     async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StorageError> {
         // The partial unique index on (alg) WHERE retired_at IS NULL turns a
         // concurrent second insert into a no-op.
-        let result = sqlx::query(
-            "INSERT INTO signing_keys (kid, alg, private_key, encrypted, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(key.kid.clone())
-        .bind(key.alg.clone())
-        .bind(key.private_key.clone())
-        .bind(key.encrypted)
-        .bind(key.created_at)
-        .execute(&self.pool)
-        .await?;
+        let result = bind_key(sqlx::query(INSERT_KEY_IF_NONE_ACTIVE), key).execute(&self.pool).await?;
         let inserted = result.rows_affected() == 1;
         if inserted {
             sqlx::query(BUMP_KEY_GENERATION).execute(&self.pool).await?;
@@ -80,14 +87,7 @@ impl KeyStore for Store {
             .bind(publish_until)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(INSERT_KEY)
-                .bind(key.kid.clone())
-                .bind(key.alg.clone())
-                .bind(key.private_key.clone())
-                .bind(key.encrypted)
-                .bind(key.created_at)
-                .execute(&mut *tx)
-                .await?;
+            bind_key(sqlx::query(INSERT_KEY), &key).execute(&mut *tx).await?;
             sqlx::query(BUMP_KEY_GENERATION).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(())
@@ -120,17 +120,7 @@ impl KeyStore for Store {
             let alg: String = deleted.try_get("alg")?;
             let retired_at: Option<i64> = deleted.try_get("retired_at")?;
             if retired_at.is_none() && alg == key.alg {
-                sqlx::query(
-                    "INSERT INTO signing_keys (kid, alg, private_key, encrypted, created_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                )
-                .bind(key.kid.clone())
-                .bind(key.alg.clone())
-                .bind(key.private_key.clone())
-                .bind(key.encrypted)
-                .bind(key.created_at)
-                .execute(&mut *tx)
-                .await?;
+                bind_key(sqlx::query(INSERT_KEY_IF_NONE_ACTIVE), &key).execute(&mut *tx).await?;
             }
             sqlx::query(BUMP_KEY_GENERATION).execute(&mut *tx).await?;
             tx.commit().await?;
