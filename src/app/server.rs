@@ -10,8 +10,9 @@ use tokio::task::JoinHandle;
 
 use super::config::Config;
 use super::{bootstrap, process};
-use crate::domain::Clock;
+use crate::domain::page::MAX_PAGE_SIZE;
 use crate::domain::scope::ADMIN_SCOPE;
+use crate::domain::{Clock, PageRequest};
 use crate::protocol::clients::ClientRegistry;
 use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
 use crate::protocol::password::Passwords;
@@ -183,18 +184,27 @@ pub async fn run(
     served.map_err(StartError::Serve)
 }
 
-/// `castellan serve`: everything, bound to the configured address, until
-/// SIGTERM or SIGINT.
 /// Whether some client may ask for the `admin` scope (else the first run
 /// says how to get one).
 async fn has_admin_client(state: &AppState) -> bool {
-    match state.storage.clients.list_clients().await {
-        Ok(clients) => clients.iter().any(|client| client.metadata.scope.contains(ADMIN_SCOPE)),
-        // Not worth a warning of its own: the database will say more.
-        Err(_) => true,
+    let mut page = PageRequest::first(MAX_PAGE_SIZE);
+    loop {
+        match state.storage.clients.list_clients(&page).await {
+            Ok(clients) if clients.iter().any(|client| client.metadata.scope.contains(ADMIN_SCOPE)) => {
+                return true;
+            }
+            Ok(clients) if clients.len() == page.fetch_limit() => {
+                page.after = clients.last().map(|client| client.id.to_string());
+            }
+            Ok(_) => return false,
+            // Not worth a warning of its own: the database will say more.
+            Err(_) => return true,
+        }
     }
 }
 
+/// `castellan serve`: everything, bound to the configured address, until
+/// SIGTERM or SIGINT.
 pub async fn serve(mut config: Config) -> Result<(), StartError> {
     process::fit_connections_to_open_file_limit(&mut config.limits);
     let listen = config.listen;

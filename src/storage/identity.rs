@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::{RevokedTokens, StorageError};
-use crate::domain::{ClientId, ScopeSet, User, UserId};
+use crate::domain::{ClientId, PageRequest, ScopeSet, User, UserId};
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -13,7 +13,10 @@ pub trait UserStore: Send + Sync {
     async fn get_user(&self, id: &UserId) -> Result<Option<User>, StorageError>;
     /// Looks a user up by the case-folded username (`Username::key`).
     async fn find_user(&self, username_key: &str) -> Result<Option<User>, StorageError>;
-    async fn list_users(&self) -> Result<Vec<User>, StorageError>;
+    /// Up to `page.fetch_limit()` users whose id sorts after `page.after`,
+    /// in id order; with `search` (lower case), only those whose username or
+    /// email contains it.
+    async fn list_users(&self, page: &PageRequest, search: Option<&str>) -> Result<Vec<User>, StorageError>;
     /// Deletes a user with their consents, codes and refresh tokens, and
     /// records the access tokens still live from those as revoked (all in
     /// one transaction). `None` if there was no such user.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::domain::{Client, ClientId};
+use crate::domain::{Client, ClientId, PageRequest};
 
 mod grants;
 mod identity;
@@ -72,7 +72,8 @@ pub trait ClientStore: Send + Sync {
     /// Adds or replaces a client (used for the bootstrap admin client).
     async fn upsert_client(&self, client: &Client) -> Result<(), StorageError>;
     async fn get_client(&self, id: &ClientId) -> Result<Option<Client>, StorageError>;
-    async fn list_clients(&self) -> Result<Vec<Client>, StorageError>;
+    /// Up to `page.fetch_limit()` clients whose id sorts after `page.after`, in id order.
+    async fn list_clients(&self, page: &PageRequest) -> Result<Vec<Client>, StorageError>;
     /// Replaces metadata and secret of an existing client; false if absent.
     async fn update_client(&self, client: &Client, now: i64) -> Result<bool, StorageError>;
     /// Removes a client; false if absent.

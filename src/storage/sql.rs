@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use sqlx::Row;
 
-use crate::domain::{Client, ClientId, ClientMetadata};
+use crate::domain::{Client, ClientId, ClientMetadata, PageRequest};
 use crate::domain::secret::SecretHash;
 use crate::storage::{ClientStore, HealthCheck, RevocationRow, RevocationStore, StorageError};
 
@@ -94,12 +94,17 @@ impl ClientStore for Store {
         row.as_ref().map(client_from_row).transpose()
     }
 
-    async fn list_clients(&self) -> Result<Vec<Client>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT client_id, secret_hash, metadata, issued_at FROM clients ORDER BY issued_at, client_id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+    async fn list_clients(&self, page: &PageRequest) -> Result<Vec<Client>, StorageError> {
+        const COLUMNS: &str = "SELECT client_id, secret_hash, metadata, issued_at FROM clients";
+        let sql = match page.after {
+            Some(_) => format!("{COLUMNS} WHERE client_id > $1 ORDER BY client_id LIMIT $2"),
+            None => format!("{COLUMNS} ORDER BY client_id LIMIT $1"),
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(after) = &page.after {
+            query = query.bind(after.clone());
+        }
+        let rows = query.bind(page.fetch_limit() as i64).fetch_all(&self.pool).await?;
         rows.iter().map(client_from_row).collect()
     }
 

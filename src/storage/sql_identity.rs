@@ -105,10 +105,27 @@ impl UserStore for Store {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    async fn list_users(&self) -> Result<Vec<User>, StorageError> {
-        let sql =
-            sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, user_id"));
-        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+    async fn list_users(&self, page: &PageRequest, search: Option<&str>) -> Result<Vec<User>, StorageError> {
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        if let Some(after) = &page.after {
+            values.push(after.clone());
+            conditions.push(format!("user_id > ${}", values.len()));
+        }
+        if let Some(search) = search {
+            values.push(format!("%{}%", escape_like(search)));
+            let n = values.len();
+            conditions.push(format!(
+                "(username_key LIKE ${n} ESCAPE '\\' OR lower(email) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let sql = format!("SELECT {USER_COLUMNS} FROM users {filter} ORDER BY user_id LIMIT ${}", values.len() + 1);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for value in values {
+            query = query.bind(value);
+        }
+        let rows = query.bind(page.fetch_limit() as i64).fetch_all(&self.pool).await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -377,4 +394,16 @@ impl LoginThrottleStore for Store {
             .await?;
         Ok(result.rows_affected())
     }
+}
+
+/// `text` as a literal inside a `LIKE` pattern whose escape character is a backslash.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }

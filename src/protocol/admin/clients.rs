@@ -5,7 +5,7 @@
 
 use super::Actor;
 use crate::domain::secret::{Secret, SecretHash};
-use crate::domain::{Client, ClientId, ClientMetadata, ErrorCode, ProtocolError};
+use crate::domain::{Client, ClientId, ClientMetadata, ErrorCode, Page, PageRequest, ProtocolError};
 use crate::protocol::Context;
 
 fn no_such_client() -> ProtocolError {
@@ -31,8 +31,10 @@ pub async fn register(
     Ok((client, secret))
 }
 
-pub async fn list(ctx: &Context) -> Result<Vec<Client>, ProtocolError> {
-    Ok(ctx.storage.clients.list_clients().await?)
+/// One page of the clients, in id order.
+pub async fn list(ctx: &Context, page: &PageRequest) -> Result<Page<Client>, ProtocolError> {
+    let fetched = ctx.storage.clients.list_clients(page).await?;
+    Ok(Page::from_fetched(fetched, page, |client| client.id.to_string()))
 }
 
 /// The client as stored (not from the cache: an admin sees the truth).

@@ -4,7 +4,7 @@
 
 use super::Actor;
 use crate::domain::user::NewUser;
-use crate::domain::{ClientId, ProtocolError, User, UserId};
+use crate::domain::{ClientId, Page, PageRequest, ProtocolError, User, UserId};
 use crate::protocol::Context;
 use crate::storage::Consent;
 
@@ -29,8 +29,15 @@ pub async fn create(ctx: &Context, actor: &Actor, new: NewUser) -> Result<User, 
     Ok(user)
 }
 
-pub async fn list(ctx: &Context) -> Result<Vec<User>, ProtocolError> {
-    Ok(ctx.storage.users.list_users().await?)
+/// One page of the users in id order, only those matching `search` if given
+/// (see [`crate::domain::page::parse_search`]).
+pub async fn list(
+    ctx: &Context,
+    page: &PageRequest,
+    search: Option<&str>,
+) -> Result<Page<User>, ProtocolError> {
+    let fetched = ctx.storage.users.list_users(page, search).await?;
+    Ok(Page::from_fetched(fetched, page, |user| user.id.to_string()))
 }
 
 pub async fn get(ctx: &Context, id: &UserId) -> Result<User, ProtocolError> {

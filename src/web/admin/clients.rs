@@ -14,6 +14,7 @@ use crate::domain::{Client, ClientId, ClientMetadata, ErrorCode, ProtocolError};
 use crate::protocol::admin::Actor;
 use crate::protocol::admin::clients;
 use crate::web::AppState;
+use crate::web::admin::paging::ListQuery;
 use crate::web::json_body::JsonBody;
 
 /// A client as the admin API shows it (RFC 7591 §3.2.1).
@@ -73,9 +74,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(ClientView::of(&client, secret.as_ref()))).into_response())
 }
 
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ClientView>>, ProtocolError> {
-    let clients = clients::list(&state).await?;
-    Ok(Json(clients.iter().map(|c| ClientView::of(c, None)).collect()))
+pub async fn list(State(state): State<AppState>, query: ListQuery) -> Result<Response, ProtocolError> {
+    let page = clients::list(&state, &query.page).await?;
+    Ok(query.respond(page, |client| ClientView::of(client, None)))
 }
 
 pub async fn show(

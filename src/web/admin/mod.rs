@@ -3,6 +3,7 @@
 //! good token, 403 without the scope).
 
 mod clients;
+mod paging;
 mod users;
 
 use axum::Router;

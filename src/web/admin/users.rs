@@ -5,6 +5,7 @@
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::response::Response;
 use axum::{Extension, Json};
 use serde::Serialize;
 
@@ -14,6 +15,7 @@ use crate::protocol::admin::Actor;
 use crate::protocol::admin::users;
 use crate::storage::Consent;
 use crate::web::AppState;
+use crate::web::admin::paging::ListQuery;
 use crate::web::json_body::JsonBody;
 
 /// A user as the admin API shows it: never the password or its hash.
@@ -107,8 +109,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(UserView::of(&user))))
 }
 
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<UserView>>, ProtocolError> {
-    Ok(Json(users::list(&state).await?.iter().map(UserView::of).collect()))
+pub async fn list(State(state): State<AppState>, query: ListQuery) -> Result<Response, ProtocolError> {
+    let page = users::list(&state, &query.page, query.search.as_deref()).await?;
+    Ok(query.respond(page, UserView::of))
 }
 
 pub async fn show(

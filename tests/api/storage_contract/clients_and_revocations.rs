@@ -1,6 +1,7 @@
 //! Registered clients, the list of revoked access tokens, and the secrets
 //! the server makes for itself.
 
+use castellan::domain::PageRequest;
 use castellan::domain::secret::{Secret, SecretHash};
 use castellan::storage::{StorageError, StoredSecret};
 
@@ -45,7 +46,7 @@ async fn a_client_is_inserted_read_listed_updated_and_deleted(backend: Backend) 
     let read = storage.clients.get_client(&app.id).await.expect("get").expect("the client");
     assert_eq!((&read.id, &read.metadata, read.issued_at), (&app.id, &app.metadata, NOW));
     assert_eq!(read.secret_hash, app.secret_hash);
-    let listed = storage.clients.list_clients().await.expect("list");
+    let listed = storage.clients.list_clients(&PageRequest::first(100)).await.expect("list");
     assert_eq!(listed.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![app.id.clone()]);
 
     let mut changed = app.clone();
@@ -59,7 +60,7 @@ async fn a_client_is_inserted_read_listed_updated_and_deleted(backend: Backend) 
 
     assert!(storage.clients.delete_client(&app.id).await.expect("delete"));
     assert!(storage.clients.get_client(&app.id).await.expect("get").is_none());
-    assert!(storage.clients.list_clients().await.expect("list").is_empty());
+    assert!(storage.clients.list_clients(&PageRequest::first(100)).await.expect("list").is_empty());
 }
 
 async fn inserting_a_client_id_twice_is_a_conflict(backend: Backend) {
@@ -93,7 +94,7 @@ async fn upserting_a_client_adds_it_or_replaces_it(backend: Backend) {
 
     let read = storage.clients.get_client(&admin.id).await.expect("get").expect("the client");
     assert_eq!((&read.metadata, &read.secret_hash), (&admin.metadata, &admin.secret_hash));
-    assert_eq!(storage.clients.list_clients().await.expect("list").len(), 1);
+    assert_eq!(storage.clients.list_clients(&PageRequest::first(100)).await.expect("list").len(), 1);
 }
 
 async fn a_revocation_is_seen_by_revoked_since_from_its_time_on(backend: Backend) {

@@ -1,6 +1,7 @@
 //! Users and their consents: uniqueness, deletion and withdrawal, with what
 //! they cascade to.
 
+use castellan::domain::PageRequest;
 use castellan::storage::{Consent, Rotation, StorageError};
 
 use super::{NOW, client, code, grant, jtis, refresh_token, scope, set, user, user_and_client};
@@ -10,6 +11,7 @@ use crate::helpers::{Backend, fresh_storage};
 both_backends!(
     a_stored_user_reads_back_by_id_and_by_username_key,
     usernames_are_unique_regardless_of_case,
+    users_are_listed_in_pages_by_id_and_searched_by_username_or_email,
     deleting_a_user_removes_their_consents_codes_and_families_and_revokes_their_live_tokens,
     deleting_an_absent_user_returns_none,
     a_saved_consent_reads_back_and_the_next_save_replaces_it,
@@ -32,7 +34,7 @@ async fn a_stored_user_reads_back_by_id_and_by_username_key(backend: Backend) {
     let found = storage.users.find_user("alice").await.expect("find").expect("the user");
     assert_eq!((found.id, found.username.as_str()), (alice.id.clone(), "Alice"));
     assert!(storage.users.find_user("Alice").await.expect("find").is_none(), "looked up by the folded key");
-    let listed = storage.users.list_users().await.expect("list");
+    let listed = storage.users.list_users(&PageRequest::first(100), None).await.expect("list");
     assert_eq!(listed.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), vec![alice.id]);
 }
 
@@ -45,7 +47,48 @@ async fn usernames_are_unique_regardless_of_case(backend: Backend) {
     let result = storage.users.insert_user(&second).await;
     assert!(matches!(result, Err(StorageError::Conflict(_))), "{result:?}");
     assert!(storage.users.get_user(&second.id).await.expect("get").is_none());
-    assert_eq!(storage.users.list_users().await.expect("list").len(), 1);
+    assert_eq!(storage.users.list_users(&PageRequest::first(100), None).await.expect("list").len(), 1);
+}
+
+/// Pages follow the id order without gaps or repeats; a search matches a
+/// part of the username or of the email, any case, with `%` and `_` taken
+/// literally.
+async fn users_are_listed_in_pages_by_id_and_searched_by_username_or_email(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    for name in ["Alice", "Bob", "Carol", "Dave", "Eve"] {
+        storage.users.insert_user(&user(name)).await.expect("insert");
+    }
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(2);
+    loop {
+        let fetched = storage.users.list_users(&page, None).await.expect("list");
+        assert!(fetched.len() <= 3, "at most one more than the page");
+        seen.extend(fetched.iter().take(2).map(|u| u.id.to_string()));
+        if fetched.len() < 3 {
+            break;
+        }
+        page.after = Some(fetched[1].id.to_string());
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!((seen.len(), &seen), (5, &sorted), "every user once, in id order");
+
+    let found = |search: &'static str| {
+        let storage = storage.clone();
+        async move {
+            let users =
+                storage.users.list_users(&PageRequest::first(100), Some(search)).await.expect("search");
+            let mut names: Vec<String> = users.iter().map(|u| u.username.as_str().to_owned()).collect();
+            names.sort();
+            names
+        }
+    };
+    assert_eq!(found("aro").await, vec!["Carol"], "a part of the username");
+    assert_eq!(found("eve@example").await, vec!["Eve"], "a part of the email");
+    assert_eq!(found("v").await, vec!["Dave", "Eve"]);
+    assert!(found("%").await.is_empty(), "% is a literal");
+    assert!(found("_").await.is_empty(), "_ is a literal");
 }
 
 /// Deleting a user takes with it everything they authorized, and revokes
