@@ -14,6 +14,8 @@ pub struct Issuer {
     value: String,
     https: bool,
     loopback: bool,
+    /// `host[:port]`, lower case, the port only when not the scheme's default.
+    authority: String,
 }
 
 impl Issuer {
@@ -33,7 +35,12 @@ impl Issuer {
             Some(Host::Ipv6(address)) => address.is_loopback(),
             None => false,
         };
-        Ok(Self { value: value.to_owned(), https: url.scheme() == "https", loopback })
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let authority = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        };
+        Ok(Self { value: value.to_owned(), https: url.scheme() == "https", loopback, authority })
     }
 
     pub fn as_str(&self) -> &str {
@@ -48,6 +55,16 @@ impl Issuer {
     /// plain http is then acceptable.
     pub fn is_loopback(&self) -> bool {
         self.loopback
+    }
+
+    /// Whether a request's `Host` header names the issuer's host and port.
+    /// Browsers keep cookies per host, so one that reached us under another
+    /// name cannot bring a cookie set there back to the issuer's pages.
+    pub fn is_host(&self, host_header: &str) -> bool {
+        let default_port = if self.https { ":443" } else { ":80" };
+        let host = host_header.trim();
+        let host = host.strip_suffix(default_port).unwrap_or(host);
+        host.eq_ignore_ascii_case(&self.authority)
     }
 
     /// The absolute URL of one of our endpoints, `path` starting with `/`.
@@ -71,6 +88,19 @@ mod tests {
         assert!(Issuer::parse("HTTPS://id.example.com").unwrap().is_https());
         assert!(Issuer::parse("https://id.example.com/").unwrap().is_https());
         assert!(!Issuer::parse("http://id.example.com").unwrap().is_https());
+    }
+
+    #[test]
+    fn the_host_header_matches_the_issuers_host_and_port_in_any_case() {
+        let issuer = Issuer::parse("http://127.0.0.1:8080").unwrap();
+        assert!(issuer.is_host("127.0.0.1:8080"));
+        assert!(!issuer.is_host("localhost:8080"));
+        assert!(!issuer.is_host("127.0.0.1"));
+        let issuer = Issuer::parse("https://ID.example.com/").unwrap();
+        assert!(issuer.is_host("id.example.com"));
+        assert!(issuer.is_host("id.EXAMPLE.com:443"));
+        assert!(!issuer.is_host("id.example.com:8443"));
+        assert!(Issuer::parse("http://[::1]:8080").unwrap().is_host("[::1]:8080"));
     }
 
     #[test]

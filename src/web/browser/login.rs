@@ -8,7 +8,7 @@ use tower_sessions::Session;
 
 use super::authorize;
 use super::device::{self, KnownDevice};
-use super::login_request::{self, BrowserBinding};
+use super::login_request::{self, BrowserBinding, REACHED_ELSEWHERE};
 use super::page_error::PageError;
 use super::page_form::{PageForm, PageQuery};
 use super::pages::{self, LoginForm};
@@ -33,6 +33,10 @@ pub async fn show(
 ) -> Response {
     let sealed = params.get("request").unwrap_or_default();
     let Some(request) = login_request::open(&state, &binding, sealed) else {
+        if params.get(REACHED_ELSEWHERE).is_some() {
+            return PageError::reached_elsewhere(&state.settings.issuer, state.clock.now())
+                .render(&state.settings.issuer);
+        }
         return PageError::expired_request().render(&state.settings.issuer);
     };
     LoginPage { state: &state, binding: &binding, sealed, request: &request }

@@ -27,6 +27,8 @@ use crate::protocol::authorize::AuthorizationRequest;
 use crate::web::AppState;
 
 pub const BINDING_COOKIE: &str = "castellan_login";
+/// The login URL's marker for a request that reached us under another host.
+pub const REACHED_ELSEWHERE: &str = "elsewhere";
 /// How long a sealed request may wait for its sign-in.
 pub const LOGIN_REQUEST_TTL_SECS: i64 = 900;
 const SEAL_CONTEXT: &[u8] = b"castellan login request v1";
@@ -41,6 +43,9 @@ const BINDING_LEN: usize = 43;
 pub struct BrowserBinding {
     value: String,
     is_new: bool,
+    /// The request came under a host name other than the issuer's, so a
+    /// cookie set in answer to it will not come back to the login page.
+    reached_elsewhere: bool,
 }
 
 impl FromRequestParts<AppState> for BrowserBinding {
@@ -52,9 +57,14 @@ impl FromRequestParts<AppState> for BrowserBinding {
             value.len() == BINDING_LEN
                 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         });
+        let reached_elsewhere = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .is_some_and(|host| !state.settings.issuer.is_host(host));
         Ok(match sent {
-            Some(value) => Self { value: value.to_owned(), is_new: false },
-            None => Self { value: random_token(32), is_new: true },
+            Some(value) => Self { value: value.to_owned(), is_new: false, reached_elsewhere },
+            None => Self { value: random_token(32), is_new: true, reached_elsewhere },
         })
     }
 }
@@ -64,7 +74,12 @@ impl BrowserBinding {
     /// sealed for the old one (other tabs, the form just submitted) is
     /// void, so a sealed request serves one sign-in.
     pub fn renewed() -> Self {
-        Self { value: random_token(32), is_new: true }
+        Self { value: random_token(32), is_new: true, reached_elsewhere: false }
+    }
+
+    /// Whether this browser reached us under a host other than the issuer's.
+    pub fn reached_elsewhere(&self) -> bool {
+        self.reached_elsewhere
     }
 
     /// The login form's CSRF token.

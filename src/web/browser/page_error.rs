@@ -1,6 +1,8 @@
 //! Errors on the pages people see: rendered as an HTML page, never as a
 //! redirect (the redirect target may be exactly what is wrong).
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -34,6 +36,30 @@ impl PageError {
     /// started in a session that has since ended).
     pub fn expired_request() -> Self {
         Self::bad_request("This sign-in has expired", "Go back to the application and start again.")
+    }
+
+    /// A sign-in started under a host name other than the issuer's: the
+    /// cookie that binds it was set for that name and cannot come back here.
+    /// Said on the page and, at most once a minute, in the log.
+    pub fn reached_elsewhere(issuer: &Issuer, now: i64) -> Self {
+        static LAST_WARNED: AtomicI64 = AtomicI64::new(i64::MIN);
+        let minute = now.div_euclid(60);
+        if LAST_WARNED.swap(minute, Ordering::Relaxed) != minute {
+            tracing::warn!(
+                issuer = %issuer,
+                "a sign-in failed because the browser opened Castellan under a host name other than the \
+                 issuer's, and cookies are kept per host name: use the issuer URL in links and in the \
+                 browser, or set CASTELLAN_ISSUER to the URL people use (a reverse proxy must pass the \
+                 original Host header)"
+            );
+        }
+        Self::bad_request(
+            "Wrong address for this sign-in",
+            format!(
+                "This sign-in was started at an address other than this server's own ({issuer}), so your \
+                 browser could not carry it over. Start again from an address beginning with {issuer}."
+            ),
+        )
     }
 
     pub fn render(&self, issuer: &Issuer) -> Response {

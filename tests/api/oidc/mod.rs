@@ -22,6 +22,7 @@ mod throttling;
 mod user_agent;
 mod userinfo;
 mod withdrawn_scopes;
+mod wrong_host;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -8,7 +8,7 @@ use super::response::{self, AuthorizeFailure, see_other};
 use crate::domain::{Client, ErrorCode as Code, UserId};
 use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
 use crate::storage::StorageError;
-use crate::web::browser::login_request::{self, BrowserBinding};
+use crate::web::browser::login_request::{self, BrowserBinding, REACHED_ELSEWHERE};
 use crate::web::browser::page_error::PageError;
 use crate::web::browser::session::{self, PendingAuthorization, SignedIn};
 use crate::web::{AppState, routes};
@@ -43,8 +43,12 @@ pub async fn proceed(
             return Err(AuthorizeError::new(&target, Code::LoginRequired, "the user is not signed in").into());
         }
         let sealed = login_request::seal(state, binding, pending.request)?;
-        let mut response =
-            see_other(&format!("{}?request={sealed}", state.settings.issuer.endpoint(routes::LOGIN)));
+        let login = state.settings.issuer.endpoint(routes::LOGIN);
+        // The login page, at the issuer's host, will not get the cookie set
+        // here: the marker lets it explain why, rather than call it expired.
+        let marker =
+            if binding.reached_elsewhere() { format!("&{REACHED_ELSEWHERE}=1") } else { String::new() };
+        let mut response = see_other(&format!("{login}?request={sealed}{marker}"));
         binding.set_cookie_on(state, &mut response);
         return Ok(response);
     }
