@@ -63,6 +63,11 @@
 #   BENCH_SIGNIN_CONCURRENCY  browsers signing in at once (default 32)
 #   BENCH_SIGNINS_ONLY    1 to run only the sign-ins (no wrk runs)
 #   BENCH_SKIP_BUILD      1 to use the existing target/release/castellan as is
+#   BENCH_PORT            the loopback port the server listens on (default: a
+#                         free one, chosen at each start)
+#   BENCH_POSTGRES_DATABASE  the name of the bench database, created at the
+#                         start and dropped at the end; it must not exist
+#                         (default castellan_bench_<pid>_<random>)
 #   CASTELLAN_BENCH_POSTGRES_URL
 #                         admin connection used to create and drop the bench
 #                         database (default postgres://postgres@127.0.0.1:5432/postgres)
@@ -289,7 +294,14 @@ setup_postgres() {
         log "SKIPPING Postgres: cannot connect to $PG_ADMIN_URL (set CASTELLAN_BENCH_POSTGRES_URL)"
         return 1
     fi
-    PG_DB=castellan_bench_$$_$RANDOM
+    PG_DB=${BENCH_POSTGRES_DATABASE:-castellan_bench_$$_$RANDOM}
+    [[ $PG_DB =~ ^[a-z_][a-z0-9_]{0,62}$ ]] ||
+        { PG_DB=""; die "BENCH_POSTGRES_DATABASE must be a lower-case SQL name"; }
+    if [[ -n $(psql "$PG_ADMIN_URL" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'") ]]; then
+        local existing=$PG_DB
+        PG_DB=""  # not ours: never dropped
+        die "the database $existing exists; the bench creates and drops its own"
+    fi
     psql "$PG_ADMIN_URL" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $PG_DB" >/dev/null ||
         { PG_DB=""; die "could not create the Postgres database"; }
     PG_URL=$(python3 - "$PG_ADMIN_URL" "$PG_DB" <<'EOF'
@@ -307,7 +319,7 @@ EOF
 
 start_server() {
     local backend=$1 database_url=$2 started
-    PORT=$(free_port)
+    PORT=${BENCH_PORT:-$(free_port)}
     BASE=http://127.0.0.1:$PORT
     SERVER_LOG=$TMP/server-$backend.log
     log "$backend: starting castellan on $BASE"

@@ -3,13 +3,9 @@
 //! lands on the client's redirect URI, and the client exchanges the code.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium`
-//! and `chromium-driver`). Without them the test is skipped, and the run says
-//! so on stderr, unless `CASTELLAN_TEST_REQUIRE_BROWSER=1` makes that a
-//! failure (as in CI).
-
-use std::io::Write;
-use std::path::Path;
-use std::sync::Once;
+//! and `chromium-driver`). Without them the tests are ignored (`build.rs`
+//! decides), unless `CASTELLAN_TEST_REQUIRE_BROWSER=1` makes that a failure
+//! (as in CI).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,9 +15,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 mod webdriver;
 
-use webdriver::{Browser, CHROMEDRIVER, CHROMIUM};
+use webdriver::Browser;
 
-use crate::both_backends;
+use crate::both_backends_in_a_browser;
 use crate::helpers::{Backend, TestApp};
 
 /// The test user's password.
@@ -31,9 +27,6 @@ const PASSWORD: &str = "correct horse battery staple";
 /// client's redirect URI with `code`, `state` and `iss`; the code then
 /// buys an ID token at the token endpoint.
 async fn a_user_signs_in_and_consents_in_a_real_browser(backend: Backend) {
-    if !browser_available() {
-        return;
-    }
     let app = TestApp::spawn(backend).await;
     let redirect_uri = serve_redirect_target().await;
 
@@ -143,26 +136,7 @@ async fn a_user_signs_in_and_consents_in_a_real_browser(backend: Backend) {
     assert_eq!(claims["nonce"], nonce.as_str(), "{claims}");
 }
 
-both_backends!(a_user_signs_in_and_consents_in_a_real_browser);
-
-/// Whether Chromium and ChromeDriver are installed; `false` (announced once) to skip.
-fn browser_available() -> bool {
-    static ANNOUNCE: Once = Once::new();
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
-        return true;
-    }
-    let required = std::env::var("CASTELLAN_TEST_REQUIRE_BROWSER").is_ok_and(|v| !v.is_empty() && v != "0");
-    assert!(!required, "CASTELLAN_TEST_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing");
-    ANNOUNCE.call_once(|| {
-        // Written past the test harness's capture, so the skip is seen.
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** Browser tests SKIPPED: install Debian's chromium and chromium-driver \
-             ({CHROMIUM}, {CHROMEDRIVER}) to run them ***\n"
-        );
-    });
-    false
-}
+both_backends_in_a_browser!(a_user_signs_in_and_consents_in_a_real_browser);
 
 /// The claims of a compact JWT, unverified (the signature is other tests' business).
 fn jwt_claims(token: &str) -> Value {

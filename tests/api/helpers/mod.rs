@@ -55,13 +55,59 @@ macro_rules! both_backends {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                not(castellan_postgres_tests),
+                ignore = "Postgres: set CASTELLAN_TEST_POSTGRES_URL"
+            )]
             async fn postgres() {
-                if $crate::helpers::postgres_url().is_some() {
-                    super::$test($crate::helpers::Backend::Postgres).await;
-                }
+                super::$test($crate::helpers::Backend::Postgres).await;
             }
         }
     )+};
+}
+
+/// [`both_backends!`] for tests that drive the real browser: ignored, with
+/// the reason, where Chromium and ChromeDriver are not installed.
+#[macro_export]
+macro_rules! both_backends_in_a_browser {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                not(castellan_browser_tests),
+                ignore = "browser: install Debian's chromium and chromium-driver"
+            )]
+            async fn sqlite() {
+                super::$test($crate::helpers::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                any(not(castellan_postgres_tests), not(castellan_browser_tests)),
+                ignore = "browser on Postgres: set CASTELLAN_TEST_POSTGRES_URL and install chromium"
+            )]
+            async fn postgres() {
+                super::$test($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    )+};
+}
+
+/// Where CI requires a half of the suite, its absence is a failure rather
+/// than a list of ignored tests.
+#[test]
+fn every_required_half_of_the_suite_can_run() {
+    let required = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0");
+    if required("CASTELLAN_TEST_REQUIRE_POSTGRES") {
+        assert!(
+            cfg!(castellan_postgres_tests) && postgres_url().is_some(),
+            "CASTELLAN_TEST_REQUIRE_POSTGRES is set but CASTELLAN_TEST_POSTGRES_URL is not"
+        );
+    }
+    if required("CASTELLAN_TEST_REQUIRE_BROWSER") {
+        let installed = cfg!(castellan_browser_tests);
+        assert!(installed, "CASTELLAN_TEST_REQUIRE_BROWSER is set but Chromium is not installed");
+    }
 }
 
 /// The Postgres server for tests, or `None` (announced once) to skip.
