@@ -46,7 +46,8 @@ pub struct Config {
     /// The key encryption key being replaced (see `castellan keys rewrap`).
     pub previous_key_encryption_key: Option<KeyEncryptionKey>,
     /// How long a client read from the database is trusted before it is read
-    /// again: the bound on how soon another instance sees a client change.
+    /// again: the bound on how soon another instance sees a client change
+    /// (the CORS origins derived from the clients too, at least a second).
     pub client_cache_ttl: Duration,
     /// How often revocations made on other instances are fetched.
     pub sync_interval: Duration,

@@ -14,6 +14,7 @@ use crate::domain::page::MAX_PAGE_SIZE;
 use crate::domain::scope::ADMIN_SCOPE;
 use crate::domain::{Clock, PageRequest};
 use crate::protocol::clients::ClientRegistry;
+use crate::protocol::cors_origins::CorsOrigins;
 use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
 use crate::protocol::password::Passwords;
 use crate::protocol::revocation_list::RevocationList;
@@ -69,8 +70,16 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
     if let Some(admin) = &config.bootstrap_admin {
         bootstrap::ensure_admin_client(storage.clients.as_ref(), admin, clock.now()).await?;
     }
+    let clients = Arc::new(ClientRegistry::new(storage.clients.clone(), config.client_cache_ttl));
+    let cors_origins = Arc::new(CorsOrigins::new(
+        storage.clients.clone(),
+        clients.clone(),
+        config.client_cache_ttl,
+        clock.clone(),
+    ));
     let protocol = Context {
-        clients: Arc::new(ClientRegistry::new(storage.clients.clone(), config.client_cache_ttl)),
+        clients,
+        cors_origins,
         settings: Arc::new(config.protocol.clone()),
         storage,
         keys: Arc::new(keys),

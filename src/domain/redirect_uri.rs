@@ -60,6 +60,21 @@ impl RedirectUri {
         self.0 == given || self.matches_on_another_loopback_port(given)
     }
 
+    /// The web origin (RFC 6454 §4) of this redirect URI in its ASCII
+    /// serialisation (§6.2: `scheme://host[:port]`, the default port left
+    /// out), as a browser sends it in `Origin`; `None` for a private-use
+    /// scheme, whose origin is opaque and is never a page's origin.
+    pub fn web_origin(&self) -> Option<String> {
+        let url = Url::parse(&self.0).ok()?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return None;
+        }
+        match url.origin() {
+            origin @ url::Origin::Tuple(..) => Some(origin.ascii_serialization()),
+            url::Origin::Opaque(_) => None,
+        }
+    }
+
     fn matches_on_another_loopback_port(&self, given: &str) -> bool {
         let (Ok(registered), Ok(given)) = (Url::parse(&self.0), Url::parse(given)) else { return false };
         let loopback_ip = match registered.host() {
@@ -149,6 +164,20 @@ mod tests {
         ] {
             assert!(RedirectUri::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_web_origin_is_scheme_host_and_port_as_a_browser_sends_it() {
+        let origin = |uri: &str| RedirectUri::parse(uri).unwrap().web_origin();
+        assert_eq!(origin("https://App.Example.com/cb?x=1").as_deref(), Some("https://app.example.com"));
+        assert_eq!(origin("https://app.example.com:443/cb").as_deref(), Some("https://app.example.com"));
+        assert_eq!(
+            origin("https://app.example.com:8443/cb").as_deref(),
+            Some("https://app.example.com:8443")
+        );
+        assert_eq!(origin("http://localhost:3000/cb").as_deref(), Some("http://localhost:3000"));
+        assert_eq!(origin("http://[::1]:8400/cb").as_deref(), Some("http://[::1]:8400"));
+        assert_eq!(origin("com.example.app:/oauth2redirect"), None);
     }
 
     #[test]

@@ -58,7 +58,13 @@ impl ClientRegistry {
         Ok(client)
     }
 
-    /// Forgets `id`, after this instance changed or deleted it.
+    /// A number that every invalidation raises: what is derived from the
+    /// clients (the CORS origins) is reloaded when it moves.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Forgets `id`, after this instance registered, changed or deleted it.
     pub fn invalidate(&self, id: &ClientId) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);

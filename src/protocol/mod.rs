@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod bearer;
 pub mod client_auth;
 pub mod clients;
+pub mod cors_origins;
 pub mod id_token;
 pub mod introspection;
 pub mod key_sealing;
@@ -29,6 +30,7 @@ use crate::domain::{Clock, ErrorCode, Issuer, ProtocolError};
 use crate::storage::{Storage, StorageError};
 use client_auth::ClientAuthThrottle;
 use clients::ClientRegistry;
+use cors_origins::CorsOrigins;
 use keyring::Keyring;
 use password::Passwords;
 use revocation_list::RevocationList;
@@ -58,6 +60,8 @@ pub struct Context {
     pub settings: Arc<Settings>,
     pub storage: Storage,
     pub clients: Arc<ClientRegistry>,
+    /// The origins browser apps may call from (see `cors_origins`).
+    pub cors_origins: Arc<CorsOrigins>,
     pub keys: Arc<Keyring>,
     pub revocations: Arc<RevocationList>,
     pub verified_tokens: Arc<VerifiedTokens>,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::domain::{Client, ClientId, PageRequest};
+use crate::domain::{Client, ClientId, PageRequest, RedirectUri};
 
 mod grants;
 mod identity;
@@ -78,6 +78,13 @@ pub trait ClientStore: Send + Sync {
     async fn update_client(&self, client: &Client, now: i64) -> Result<bool, StorageError>;
     /// Removes a client; false if absent.
     async fn delete_client(&self, id: &ClientId) -> Result<bool, StorageError>;
+    /// The registered redirect URIs of up to `max_clients` clients, in
+    /// client id order, one list per client (empty for a client without
+    /// any): what the origins allowed to call from a browser are made of.
+    async fn registered_redirect_uris(
+        &self,
+        max_clients: usize,
+    ) -> Result<Vec<Vec<RedirectUri>>, StorageError>;
 }
 
 /// A signing key as stored. `private_key` is PKCS#8 DER, sealed with the

@@ -128,6 +128,33 @@ impl ClientStore for Store {
             .await?;
         Ok(result.rows_affected() == 1)
     }
+
+    async fn registered_redirect_uris(
+        &self,
+        max_clients: usize,
+    ) -> Result<Vec<Vec<crate::domain::RedirectUri>>, StorageError> {
+        /// Only the one field of the stored metadata, so the rest is not parsed.
+        #[derive(serde::Deserialize)]
+        struct RedirectUris {
+            redirect_uris: Vec<crate::domain::RedirectUri>,
+        }
+        let rows = sqlx::query("SELECT client_id, metadata FROM clients ORDER BY client_id LIMIT $1")
+            .bind(i64::try_from(max_clients).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let metadata: String = row.try_get("metadata")?;
+                match serde_json::from_str::<RedirectUris>(&metadata) {
+                    Ok(parsed) => Ok(parsed.redirect_uris),
+                    Err(_) => {
+                        let id: String = row.try_get("client_id")?;
+                        Err(StorageError::Corrupt(format!("client {id:?}: metadata")))
+                    }
+                }
+            })
+            .collect()
+    }
 }
 
 #[async_trait]

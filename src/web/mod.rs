@@ -7,6 +7,7 @@ pub mod bearer_token;
 pub mod browser;
 pub mod client_address;
 pub mod client_auth;
+pub mod cors;
 pub mod endpoints;
 pub mod error;
 pub mod form;
@@ -34,16 +35,22 @@ use endpoints::{discovery, health, introspection, jwks, revocation, token, useri
 use peer_connections::PeerConnections;
 
 pub fn router(state: AppState) -> Router {
+    // Browser apps on other origins read discovery and the JWKS, and call
+    // the token, userinfo and revocation endpoints (see `cors`).
+    let origins = &state.cors_origins;
     let public = Router::new()
-        .route(routes::OPENID_CONFIGURATION, get(discovery::discovery))
-        .route(routes::OAUTH_AUTHORIZATION_SERVER, get(discovery::discovery))
-        .route(routes::JWKS, get(jwks::jwks))
-        .route(routes::TOKEN, post(token::token))
+        .route(routes::OPENID_CONFIGURATION, cors::any_origin(get(discovery::discovery)))
+        .route(routes::OAUTH_AUTHORIZATION_SERVER, cors::any_origin(get(discovery::discovery)))
+        .route(routes::JWKS, cors::any_origin(get(jwks::jwks)))
+        .route(routes::TOKEN, cors::client_origins(post(token::token), origins))
         .route(routes::INTROSPECTION, post(introspection::introspect))
-        .route(routes::REVOCATION, post(revocation::revoke))
+        .route(routes::REVOCATION, cors::client_origins(post(revocation::revoke), origins))
         .route(routes::HEALTHZ, get(health::healthz))
         .route(routes::READYZ, get(health::readyz))
-        .route(routes::USERINFO, get(userinfo::userinfo).post(userinfo::userinfo))
+        .route(
+            routes::USERINFO,
+            cors::client_origins(get(userinfo::userinfo).post(userinfo::userinfo), origins),
+        )
         .route(routes::STYLESHEET, get(pages::stylesheet))
         .route(routes::HOME, get(home));
     // Only the pages a browser visits carry the session cookie.

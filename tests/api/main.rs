@@ -12,6 +12,7 @@ mod client_authentication;
 mod client_changes;
 mod client_credentials;
 mod connection_limits;
+mod cors;
 mod discovery;
 mod first_run;
 mod introspection;

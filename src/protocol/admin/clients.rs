@@ -1,7 +1,8 @@
 //! Client registration by admins (RFC 7591 metadata). Secrets are made here,
-//! shown once, and stored as hashes. A change or deletion takes effect on
-//! this instance at once (its client cache forgets the client) and on the
-//! others within `CASTELLAN_CLIENT_CACHE_TTL`.
+//! shown once, and stored as hashes. A registration, change or deletion
+//! takes effect on this instance at once (its client cache forgets the
+//! client, and the CORS origins are reloaded) and on the others within
+//! `CASTELLAN_CLIENT_CACHE_TTL`.
 
 use super::Actor;
 use crate::domain::secret::{Secret, SecretHash};
@@ -27,6 +28,8 @@ pub async fn register(
         issued_at: ctx.clock.now(),
     };
     ctx.storage.clients.insert_client(&client).await?;
+    // Not cached yet, but what derives from all clients (the CORS origins) must see it.
+    ctx.clients.invalidate(&client.id);
     actor.changed(&format!("registered client {}", client.id), None);
     Ok((client, secret))
 }

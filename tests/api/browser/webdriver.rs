@@ -187,6 +187,13 @@ impl Browser {
         self.command(Method::POST, &format!("/element/{element}/click"), None).await;
     }
 
+    /// Runs `script` in the current page as an async function (WebDriver
+    /// "Execute Async Script"): `args` come first in `arguments`, and the
+    /// script calls the last argument with its result, which is returned.
+    pub async fn execute_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.command(Method::POST, "/execute/async", Some(json!({"script": script, "args": args}))).await
+    }
+
     /// Ends the session, which closes Chromium.
     pub async fn quit(&mut self) {
         if let Some(session) = self.session.take() {

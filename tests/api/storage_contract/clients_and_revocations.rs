@@ -1,8 +1,8 @@
 //! Registered clients, the list of revoked access tokens, and the secrets
 //! the server makes for itself.
 
-use castellan::domain::PageRequest;
 use castellan::domain::secret::{Secret, SecretHash};
+use castellan::domain::{PageRequest, RedirectUri};
 use castellan::storage::{StorageError, StoredSecret};
 
 use super::{NOW, client, jtis, set};
@@ -14,6 +14,7 @@ both_backends!(
     inserting_a_client_id_twice_is_a_conflict,
     updating_or_deleting_an_absent_client_returns_false,
     upserting_a_client_adds_it_or_replaces_it,
+    registered_redirect_uris_are_every_clients_in_id_order_up_to_the_limit,
     a_revocation_is_seen_by_revoked_since_from_its_time_on,
     revoking_the_same_jti_twice_keeps_one_revocation,
     revoked_since_never_returns_an_expired_revocation,
@@ -95,6 +96,30 @@ async fn upserting_a_client_adds_it_or_replaces_it(backend: Backend) {
     let read = storage.clients.get_client(&admin.id).await.expect("get").expect("the client");
     assert_eq!((&read.metadata, &read.secret_hash), (&admin.metadata, &admin.secret_hash));
     assert_eq!(storage.clients.list_clients(&PageRequest::first(100)).await.expect("list").len(), 1);
+}
+
+/// What the CORS origins are made of: each client's list, as registered.
+async fn registered_redirect_uris_are_every_clients_in_id_order_up_to_the_limit(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    assert!(storage.clients.registered_redirect_uris(10).await.expect("read").is_empty());
+    let uris = |list: &[&str]| -> Vec<RedirectUri> {
+        list.iter().map(|uri| RedirectUri::parse(uri).expect("a valid URI")).collect()
+    };
+    let mut spa = client("b-spa");
+    spa.metadata.redirect_uris = uris(&["https://spa.example/cb", "http://localhost:3000/cb"]);
+    let mut service = client("c-service");
+    service.metadata.redirect_uris = Vec::new();
+    let native = client("a-native");
+    for one in [&spa, &service, &native] {
+        storage.clients.insert_client(one).await.expect("insert");
+    }
+    let all = storage.clients.registered_redirect_uris(10).await.expect("read");
+    assert_eq!(
+        all,
+        vec![native.metadata.redirect_uris.clone(), spa.metadata.redirect_uris.clone(), Vec::new()]
+    );
+    let first_two = storage.clients.registered_redirect_uris(2).await.expect("read");
+    assert_eq!(first_two, all[..2].to_vec());
 }
 
 async fn a_revocation_is_seen_by_revoked_since_from_its_time_on(backend: Backend) {
