@@ -51,6 +51,7 @@ pub fn user(username: &str) -> User {
         name: Some(username.to_owned()),
         roles: vec!["reader".to_owned()],
         created_at: NOW,
+        disabled_at: None,
     }
 }
 
