@@ -8,6 +8,7 @@ mod migrations;
 mod refresh_tokens;
 mod revocation_sync;
 mod sessions_and_throttle;
+mod user_changes;
 mod users_and_consents;
 
 use std::collections::BTreeSet;
