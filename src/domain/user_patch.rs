@@ -76,16 +76,15 @@ impl UserPatch {
         self.email.is_some() || self.email_verified.is_some() || self.name.is_some() || self.roles.is_some()
     }
 
-    /// The names of the members the patch carries, for the audit record
-    /// (never their values).
-    pub fn members(&self) -> Vec<&'static str> {
+    /// The names of the fields the patch changes, `disabled` aside, for the
+    /// audit record (never their values).
+    pub fn changed_fields(&self) -> Vec<&'static str> {
         [
             ("password", self.password.is_some()),
             ("email", self.email.is_some()),
             ("email_verified", self.email_verified.is_some()),
             ("name", self.name.is_some()),
             ("roles", self.roles.is_some()),
-            ("disabled", self.disabled.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, present)| present.then_some(name))

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, assert_error};
+use crate::helpers::{ADMIN_ID, Backend, TestApp, assert_error, security_events, security_log};
 
 const PW: &str = "unguessable passphrase";
 
@@ -18,6 +18,7 @@ both_backends!(
     json_and_merge_patch_json_are_both_accepted,
     bad_patches_are_invalid_request_and_change_nothing,
     patching_an_unknown_user_is_not_found,
+    each_change_is_a_security_event_naming_the_fields_not_their_values,
 );
 
 /// A user with every optional field set; returns the view.
@@ -201,4 +202,35 @@ async fn patching_an_unknown_user_is_not_found(backend: Backend) {
     let token = app.admin_token().await;
     let (_, list) = app.admin_request(Method::GET, "/admin/users", Some(&token), None).await;
     assert_eq!(list, json!([]));
+}
+
+/// A change is an `admin_change` event naming the admin client, the user and
+/// the fields changed (and whether the user was disabled or enabled), never
+/// a value: the new password is nowhere in the log. `{}` records nothing.
+async fn each_change_is_a_security_event_naming_the_fields_not_their_values(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = alice(&app).await;
+    let id = user["id"].as_str().unwrap();
+    let new_password = "a secret nobody may log";
+    for patch in [
+        json!({}),
+        json!({"name": "Alice Liddell", "roles": ["editor"]}),
+        json!({"password": new_password, "disabled": true}),
+        json!({"disabled": false}),
+    ] {
+        assert_eq!(app.patch_user(id, patch.clone()).await.0, 200, "{patch}");
+    }
+    let events = security_events("admin_change", "user_id", id);
+    let details: Vec<_> = events.iter().map(|e| e["detail"].as_str().unwrap_or_default()).collect();
+    assert_eq!(
+        details,
+        [
+            "created a user",
+            "changed a user's name, roles",
+            "changed a user's password; disabled the user",
+            "enabled the user"
+        ]
+    );
+    assert!(events.iter().all(|e| e["client_id"] == ADMIN_ID), "{events:?}");
+    assert!(!security_log().contains(new_password));
 }

@@ -63,7 +63,7 @@ pub async fn update(
     if patch.is_empty() {
         return Ok(user);
     }
-    let members = patch.members().join(", ");
+    let what = change_detail(&patch);
     // Disabling comes first: whatever fails after it, the user is locked out.
     if patch.disabled == Some(true) && !ctx.revoker().disable_user(id).await? {
         return Err(no_such_user());
@@ -87,8 +87,24 @@ pub async fn update(
     if patch.disabled == Some(false) && !ctx.storage.users.enable_user(id).await? {
         return Err(no_such_user());
     }
-    actor.changed(&format!("changed a user's {members}"), Some(id.as_str()));
+    actor.changed(&what, Some(id.as_str()));
     get(ctx, id).await
+}
+
+/// What a patch does, for the audit record: "changed a user's name, roles;
+/// disabled the user".
+fn change_detail(patch: &UserPatch) -> String {
+    let mut parts = Vec::new();
+    let fields = patch.changed_fields();
+    if !fields.is_empty() {
+        parts.push(format!("changed a user's {}", fields.join(", ")));
+    }
+    match patch.disabled {
+        Some(true) => parts.push("disabled the user".to_owned()),
+        Some(false) => parts.push("enabled the user".to_owned()),
+        None => {}
+    }
+    parts.join("; ")
 }
 
 /// Deletes the user with their consents and grants.
