@@ -1,7 +1,7 @@
 //! The admin API's user resources: create, list, show, change (RFC 7396
 //! merge patch), disable and delete users, and see or withdraw what they
-//! consented to (`protocol::admin::users` holds the
-//! rules). A password goes in once; neither it nor its hash comes back out.
+//! consented to (`protocol::admin::users` holds the rules). A password goes
+//! in once; neither it nor its hash comes back out.
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;

@@ -133,8 +133,8 @@ async fn sign_in(
             .await);
     };
     // Said only to whoever knows the password, so that it tells a guesser
-    // nothing; the attempt stays counted against the account (advance
-    // count), not against the address.
+    // nothing. The attempt's advance count (this account from this address
+    // or device) stays; the address as a whole is not charged.
     if user.is_disabled() {
         event(EventKind::SignInFailed).detail("the user is disabled").emit();
         return Ok(page.render(Some(DISABLED), StatusCode::FORBIDDEN, Some(username.as_str())).await);
