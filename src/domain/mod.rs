@@ -17,6 +17,7 @@ pub mod secret;
 pub mod subject;
 pub mod trusted_proxies;
 pub mod user;
+pub mod user_patch;
 
 pub use client::{
     Client, ClientId, ClientMetadata, Confidentiality, GrantType, IdTokenAlgorithm, TokenEndpointAuthMethod,
@@ -34,3 +35,4 @@ pub use sealing::SealingKey;
 pub use subject::Subject;
 pub use trusted_proxies::{ForwardedHeader, TrustedProxies};
 pub use user::{User, UserId, Username};
+pub use user_patch::UserPatch;

@@ -94,6 +94,15 @@ pub struct User {
     pub name: Option<String>,
     pub roles: Vec<String>,
     pub created_at: i64,
+    /// Since when an admin has disabled the user; `None` while they may sign in.
+    pub disabled_at: Option<i64>,
+}
+
+impl User {
+    /// A disabled user cannot sign in, and nothing they hold works.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
 }
 
 /// `POST /admin/users` as a caller sends it.
@@ -122,33 +131,58 @@ pub struct NewUser {
 impl NewUserRequest {
     pub fn validate(self) -> Result<NewUser, ProtocolError> {
         let username = Username::parse(&self.username).map_err(ProtocolError::invalid_request)?;
-        let password = NewPassword::parse(self.password).map_err(ProtocolError::invalid_request)?;
-        let email = match self.email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()) {
-            Some(email) if !is_plausible_email(&email) => {
-                return Err(ProtocolError::invalid_request("email is not an email address"));
-            }
-            other => other,
-        };
-        let name = match self.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
-            Some(name) if name.chars().count() > 200 || name.chars().any(char::is_control) => {
-                return Err(ProtocolError::invalid_request("name must be at most 200 printable characters"));
-            }
-            other => other,
-        };
-        let mut roles: Vec<String> = Vec::with_capacity(self.roles.len());
-        for role in self.roles {
-            let valid = !role.is_empty() && role.len() <= 64 && role.bytes().all(|b| b.is_ascii_graphic());
-            if !valid {
-                return Err(ProtocolError::invalid_request(
-                    "each role is 1 to 64 visible ASCII characters without spaces",
-                ));
-            }
-            if !roles.contains(&role) {
-                roles.push(role);
-            }
-        }
-        Ok(NewUser { username, password, email, email_verified: self.email_verified, name, roles })
+        Ok(NewUser {
+            username,
+            password: parse_password(self.password)?,
+            email: parse_email(self.email)?,
+            email_verified: self.email_verified,
+            name: parse_name(self.name)?,
+            roles: parse_roles(self.roles)?,
+        })
     }
+}
+
+// The rules for each field, shared by creation and `UserPatch`.
+
+pub(super) fn parse_password(password: String) -> Result<NewPassword, ProtocolError> {
+    NewPassword::parse(password).map_err(ProtocolError::invalid_request)
+}
+
+/// Trimmed; empty means none.
+pub(super) fn parse_email(email: Option<String>) -> Result<Option<String>, ProtocolError> {
+    match email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()) {
+        Some(email) if !is_plausible_email(&email) => {
+            Err(ProtocolError::invalid_request("email is not an email address"))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Trimmed; empty means none.
+pub(super) fn parse_name(name: Option<String>) -> Result<Option<String>, ProtocolError> {
+    match name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+        Some(name) if name.chars().count() > 200 || name.chars().any(char::is_control) => {
+            Err(ProtocolError::invalid_request("name must be at most 200 printable characters"))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Each role once, in the order given.
+pub(super) fn parse_roles(given: Vec<String>) -> Result<Vec<String>, ProtocolError> {
+    let mut roles: Vec<String> = Vec::with_capacity(given.len());
+    for role in given {
+        let valid = !role.is_empty() && role.len() <= 64 && role.bytes().all(|b| b.is_ascii_graphic());
+        if !valid {
+            return Err(ProtocolError::invalid_request(
+                "each role is 1 to 64 visible ASCII characters without spaces",
+            ));
+        }
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    Ok(roles)
 }
 
 /// One `@` with something on both sides, no spaces or control characters:

@@ -53,6 +53,20 @@ impl Revoker<'_> {
         Ok(revoked.map(|revoked| self.remember(revoked)).is_some())
     }
 
+    /// Disables a user and ends everything they hold: sessions, refresh
+    /// token families, codes and live access tokens. False if there was none.
+    pub async fn disable_user(&self, user: &UserId) -> Result<bool, StorageError> {
+        let revoked = self.ctx.storage.users.disable_user(user, self.ctx.clock.now()).await?;
+        Ok(revoked.map(|revoked| self.remember(revoked)).is_some())
+    }
+
+    /// Ends everything a user holds, as disabling them does, but leaves them
+    /// able to sign in again. False if there was none.
+    pub async fn user_grants(&self, user: &UserId) -> Result<bool, StorageError> {
+        let revoked = self.ctx.storage.users.revoke_user_grants(user, self.ctx.clock.now()).await?;
+        Ok(revoked.map(|revoked| self.remember(revoked)).is_some())
+    }
+
     /// Withdraws a consent with the tokens issued under it; false if there was none.
     pub async fn consent(&self, user: &UserId, client: &ClientId) -> Result<bool, StorageError> {
         let revoked = self.ctx.storage.consents.revoke_consent(user, client, self.ctx.clock.now()).await?;

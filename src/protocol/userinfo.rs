@@ -15,7 +15,9 @@ pub async fn userinfo(ctx: &Context, token: &str) -> Result<Value, ProtocolError
     let Some(Subject::User(user_id)) = claims.subject().filter(|_| scope.contains("openid")) else {
         return Err(bearer::insufficient_scope("openid"));
     };
-    let user = ctx.storage.users.get_user(&user_id).await?.ok_or_else(bearer::invalid_token)?;
+    // Disabling revokes the user's tokens; the record is read here anyway.
+    let user = ctx.storage.users.get_user(&user_id).await?;
+    let user = user.filter(|user| !user.is_disabled()).ok_or_else(bearer::invalid_token)?;
     let mut body = serde_json::to_value(UserClaims::for_scope(&user, &scope))
         .map_err(|e| ProtocolError::internal(&e))?;
     body["sub"] = json!(user.id.as_str());

@@ -17,9 +17,26 @@ pub trait UserStore: Send + Sync {
     /// in id order; with `search` (lower case), only those whose username or
     /// email contains it.
     async fn list_users(&self, page: &PageRequest, search: Option<&str>) -> Result<Vec<User>, StorageError>;
-    /// Deletes a user with their consents, codes and refresh tokens, and
-    /// records the access tokens still live from those as revoked (all in
-    /// one transaction). `None` if there was no such user.
+    /// Replaces what an admin may change: password hash, email,
+    /// `email_verified`, name and roles (never the id, username, creation
+    /// time or `disabled_at`). False if there is no such user.
+    async fn update_user(&self, user: &User) -> Result<bool, StorageError>;
+    /// Disables a user from `now` (one already disabled keeps the time it
+    /// was first disabled) and, in the same transaction, ends what they hold
+    /// as [`revoke_user_grants`](Self::revoke_user_grants) does. `None` if
+    /// there is no such user.
+    async fn disable_user(&self, id: &UserId, now: i64) -> Result<Option<RevokedTokens>, StorageError>;
+    /// Lets a disabled user sign in again; nothing the disabling ended comes
+    /// back. False if there is no such user.
+    async fn enable_user(&self, id: &UserId) -> Result<bool, StorageError>;
+    /// Ends what a user holds, in one transaction: their sessions are
+    /// deleted, their refresh token families revoked, their codes expired,
+    /// and the access tokens still live from codes and refresh tokens
+    /// recorded as revoked (returned). `None` if there is no such user.
+    async fn revoke_user_grants(&self, id: &UserId, now: i64) -> Result<Option<RevokedTokens>, StorageError>;
+    /// Deletes a user after ending what they hold as `revoke_user_grants`
+    /// does, with their consents, codes and refresh tokens (one
+    /// transaction). `None` if there was no such user.
     async fn delete_user(&self, id: &UserId, now: i64) -> Result<Option<RevokedTokens>, StorageError>;
 }
 
@@ -48,22 +65,29 @@ pub trait ConsentStore: Send + Sync {
 }
 
 /// Sessions as `tower-sessions` hands them over: opaque bytes under the
-/// SHA-256 of the session id (the id itself, a bearer secret, is not stored).
+/// SHA-256 of the session id (the id itself, a bearer secret, is not
+/// stored), with the signed-in user, if any, so that a user's sessions can
+/// be ended (see `UserStore::revoke_user_grants`).
 #[async_trait]
 pub trait SessionRecordStore: Send + Sync {
     /// Inserts a new session; false if the id is already taken.
-    async fn create_session(
-        &self,
-        id_hash: &[u8],
-        data: &[u8],
-        expires_at: i64,
-    ) -> Result<bool, StorageError>;
+    async fn create_session(&self, record: &SessionRecord<'_>) -> Result<bool, StorageError>;
     /// Updates a session; one that no longer exists stays deleted.
-    async fn save_session(&self, id_hash: &[u8], data: &[u8], expires_at: i64) -> Result<(), StorageError>;
+    async fn save_session(&self, record: &SessionRecord<'_>) -> Result<(), StorageError>;
     /// The session's data, unless absent or expired at `now`.
     async fn load_session(&self, id_hash: &[u8], now: i64) -> Result<Option<Vec<u8>>, StorageError>;
     async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StorageError>;
     async fn prune_sessions(&self, now: i64) -> Result<u64, StorageError>;
+}
+
+/// One session as written.
+pub struct SessionRecord<'a> {
+    /// SHA-256 of the session id.
+    pub id_hash: &'a [u8],
+    pub data: &'a [u8],
+    /// Who is signed in with it; `None` before sign-in.
+    pub user_id: Option<&'a UserId>,
+    pub expires_at: i64,
 }
 
 /// Failed sign-in counters, keyed by account or client address.

@@ -22,7 +22,7 @@ mod sqlite_files;
 pub use grants::{
     AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, Rotation, TokenFamily,
 };
-pub use identity::{Consent, ConsentStore, LoginThrottleStore, SessionRecordStore, UserStore};
+pub use identity::{Consent, ConsentStore, LoginThrottleStore, SessionRecord, SessionRecordStore, UserStore};
 
 /// Access tokens just recorded as revoked, as `(jti, expires_at)`, for the
 /// caller to add to its instance's revocation list at once.

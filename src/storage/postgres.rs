@@ -12,6 +12,7 @@ type Db = sqlx::Postgres;
 include!("sql.rs");
 include!("sql_keys.rs");
 include!("sql_identity.rs");
+include!("sql_users.rs");
 include!("sql_grants.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -1,29 +1,11 @@
-// Users, consents, sessions and sign-in throttling, in the dialect-neutral
-// SQL of `sql.rs` (included after it by both backends; not a module).
+// Consents, sessions and sign-in throttling, and the revocation steps that
+// users, consents and grants share, in the dialect-neutral SQL of `sql.rs`
+// (included after it by both backends; not a module).
 
-use crate::domain::{ScopeSet, User, UserId, Username};
+use crate::domain::{ScopeSet, UserId};
 use crate::storage::{
-    Consent, ConsentStore, LoginThrottleStore, RevokedTokens, SessionRecordStore, UserStore,
+    Consent, ConsentStore, LoginThrottleStore, RevokedTokens, SessionRecord, SessionRecordStore,
 };
-
-const USER_COLUMNS: &str = "user_id, username, password_hash, email, email_verified, name, roles, created_at";
-
-fn user_from_row(row: &<Db as sqlx::Database>::Row) -> Result<User, StorageError> {
-    let id: String = row.try_get("user_id")?;
-    let corrupt = |what: &str| StorageError::Corrupt(format!("user {id:?}: {what}"));
-    let username: String = row.try_get("username")?;
-    let roles: String = row.try_get("roles")?;
-    Ok(User {
-        id: UserId::parse(&id).map_err(|_| corrupt("user id"))?,
-        username: Username::parse(&username).map_err(|_| corrupt("username"))?,
-        password_hash: row.try_get("password_hash")?,
-        email: row.try_get("email")?,
-        email_verified: row.try_get("email_verified")?,
-        name: row.try_get("name")?,
-        roles: serde_json::from_str(&roles).map_err(|_| corrupt("roles"))?,
-        created_at: row.try_get("created_at")?,
-    })
-}
 
 /// Records the tokens that `select` (one `$1` parameter, columns `jti` and
 /// `expires_at`) finds, unexpired at `now`, as revoked; returns them.
@@ -34,6 +16,16 @@ async fn revoke_selected(
     now: i64,
 ) -> Result<RevokedTokens, StorageError> {
     let rows = sqlx::query(select).bind(key.to_owned()).fetch_all(&mut **tx).await?;
+    revoke_rows(tx, &rows, now).await
+}
+
+/// Records the tokens of `rows` (columns `jti` and `expires_at`, either
+/// possibly null), unexpired at `now`, as revoked; returns them.
+async fn revoke_rows(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    rows: &[<Db as sqlx::Database>::Row],
+    now: i64,
+) -> Result<RevokedTokens, StorageError> {
     let mut revoked = Vec::with_capacity(rows.len());
     for row in rows {
         let (jti, expires_at): (Option<String>, Option<i64>) =
@@ -68,108 +60,6 @@ async fn record_revoked(
     .await?;
     revoked.push((jti, expires_at));
     Ok(())
-}
-
-#[async_trait]
-impl UserStore for Store {
-    async fn insert_user(&self, user: &User) -> Result<(), StorageError> {
-        let roles = serde_json::to_string(&user.roles).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO users (user_id, username, username_key, password_hash, email, email_verified, \
-             name, roles, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(user.id.as_str().to_owned())
-        .bind(user.username.as_str().to_owned())
-        .bind(user.username.key())
-        .bind(user.password_hash.clone())
-        .bind(user.email.clone())
-        .bind(user.email_verified)
-        .bind(user.name.clone())
-        .bind(roles)
-        .bind(user.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| map_conflict(e, "a user with this username"))?;
-        Ok(())
-    }
-
-    async fn get_user(&self, id: &UserId) -> Result<Option<User>, StorageError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = $1"));
-        let row = sqlx::query(sql).bind(id.as_str().to_owned()).fetch_optional(&self.pool).await?;
-        row.as_ref().map(user_from_row).transpose()
-    }
-
-    async fn find_user(&self, username_key: &str) -> Result<Option<User>, StorageError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE username_key = $1"));
-        let row = sqlx::query(sql).bind(username_key.to_owned()).fetch_optional(&self.pool).await?;
-        row.as_ref().map(user_from_row).transpose()
-    }
-
-    async fn list_users(&self, page: &PageRequest, search: Option<&str>) -> Result<Vec<User>, StorageError> {
-        let mut conditions = Vec::new();
-        let mut values = Vec::new();
-        if let Some(after) = &page.after {
-            values.push(after.clone());
-            conditions.push(format!("user_id > ${}", values.len()));
-        }
-        if let Some(search) = search {
-            values.push(format!("%{}%", escape_like(search)));
-            let n = values.len();
-            conditions.push(format!(
-                "(username_key LIKE ${n} ESCAPE '\\' OR lower(email) LIKE ${n} ESCAPE '\\')"
-            ));
-        }
-        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-        let sql = format!("SELECT {USER_COLUMNS} FROM users {filter} ORDER BY user_id LIMIT ${}", values.len() + 1);
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for value in values {
-            query = query.bind(value);
-        }
-        let rows = query.bind(page.fetch_limit() as i64).fetch_all(&self.pool).await?;
-        rows.iter().map(user_from_row).collect()
-    }
-
-    async fn delete_user(&self, id: &UserId, now: i64) -> Result<Option<RevokedTokens>, StorageError> {
-        let pool = self.pool.clone();
-        let id = id.clone();
-        detached(async move {
-            let mut tx = pool.begin().await?;
-            // Writing first takes SQLite's write lock before anything is read.
-            sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
-                .bind(id.as_str().to_owned())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            let mut revoked = revoke_selected(
-                &mut tx,
-                "SELECT access_jti AS jti, access_expires_at AS expires_at FROM authorization_codes \
-                 WHERE user_id = $1",
-                id.as_str(),
-                now,
-            )
-            .await?;
-            revoked.extend(
-                revoke_selected(
-                    &mut tx,
-                    "SELECT r.access_jti AS jti, r.access_expires_at AS expires_at FROM refresh_tokens r \
-                     JOIN token_families f ON f.family_id = r.family_id WHERE f.user_id = $1",
-                    id.as_str(),
-                    now,
-                )
-                .await?,
-            );
-            let deleted = sqlx::query("DELETE FROM users WHERE user_id = $1")
-                .bind(id.as_str().to_owned())
-                .execute(&mut *tx)
-                .await?;
-            if deleted.rows_affected() == 0 {
-                return Ok(None);
-            }
-            tx.commit().await?;
-            Ok(Some(revoked))
-        })
-        .await
-    }
 }
 
 fn consent_from_row(row: &<Db as sqlx::Database>::Row) -> Result<Consent, StorageError> {
@@ -265,13 +155,7 @@ impl ConsentStore for Store {
             .bind(now)
             .fetch_all(&mut *tx)
             .await?;
-            for row in codes {
-                let (jti, expires_at): (Option<String>, Option<i64>) =
-                    (row.try_get("jti")?, row.try_get("expires_at")?);
-                if let (Some(jti), Some(expires_at)) = (jti, expires_at) {
-                    record_revoked(&mut tx, jti, expires_at, now, &mut revoked).await?;
-                }
-            }
+            revoked.extend(revoke_rows(&mut tx, &codes, now).await?);
             tx.commit().await?;
             Ok(Some(revoked))
         })
@@ -281,33 +165,30 @@ impl ConsentStore for Store {
 
 #[async_trait]
 impl SessionRecordStore for Store {
-    async fn create_session(
-        &self,
-        id_hash: &[u8],
-        data: &[u8],
-        expires_at: i64,
-    ) -> Result<bool, StorageError> {
+    async fn create_session(&self, record: &SessionRecord<'_>) -> Result<bool, StorageError> {
         let result = sqlx::query(
-            "INSERT INTO sessions (session_hash, data, expires_at) VALUES ($1, $2, $3) \
+            "INSERT INTO sessions (session_hash, data, user_id, expires_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (session_hash) DO NOTHING",
         )
-        .bind(id_hash.to_vec())
-        .bind(data.to_vec())
-        .bind(expires_at)
+        .bind(record.id_hash.to_vec())
+        .bind(record.data.to_vec())
+        .bind(record.user_id.map(|id| id.as_str().to_owned()))
+        .bind(record.expires_at)
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() == 1)
     }
 
-    async fn save_session(&self, id_hash: &[u8], data: &[u8], expires_at: i64) -> Result<(), StorageError> {
+    async fn save_session(&self, record: &SessionRecord<'_>) -> Result<(), StorageError> {
         // Only an existing session is updated: one deleted meanwhile (signed
-        // out, by another request) must stay deleted.
-        sqlx::query("UPDATE sessions SET data = $2, expires_at = $3 WHERE session_hash = $1")
-        .bind(id_hash.to_vec())
-        .bind(data.to_vec())
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
+        // out, by another request, or its user disabled) must stay deleted.
+        sqlx::query("UPDATE sessions SET data = $2, user_id = $3, expires_at = $4 WHERE session_hash = $1")
+            .bind(record.id_hash.to_vec())
+            .bind(record.data.to_vec())
+            .bind(record.user_id.map(|id| id.as_str().to_owned()))
+            .bind(record.expires_at)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -394,16 +275,4 @@ impl LoginThrottleStore for Store {
             .await?;
         Ok(result.rows_affected())
     }
-}
-
-/// `text` as a literal inside a `LIKE` pattern whose escape character is a backslash.
-fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
 }

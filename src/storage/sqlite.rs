@@ -10,6 +10,7 @@ type Db = sqlx::Sqlite;
 include!("sql.rs");
 include!("sql_keys.rs");
 include!("sql_identity.rs");
+include!("sql_users.rs");
 include!("sql_grants.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

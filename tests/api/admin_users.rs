@@ -184,6 +184,7 @@ async fn the_user_api_needs_an_admin_token(backend: Backend) {
     let (client_id, secret) = app.service_client("orders:read").await;
     let weak = app.token_for(&client_id, &secret, &[]).await;
     let body = json!({"username": "mallory", "password": PW});
+    let patch = json!({"disabled": true});
     let user = format!("/admin/users/{id}");
     let consents = format!("/admin/users/{id}/consents");
     let consent = format!("/admin/users/{id}/consents/{client_id}");
@@ -191,6 +192,7 @@ async fn the_user_api_needs_an_admin_token(backend: Backend) {
         (Method::GET, "/admin/users", None),
         (Method::POST, "/admin/users", Some(&body)),
         (Method::GET, user.as_str(), None),
+        (Method::PATCH, user.as_str(), Some(&patch)),
         (Method::DELETE, user.as_str(), None),
         (Method::GET, consents.as_str(), None),
         (Method::DELETE, consent.as_str(), None),
@@ -202,8 +204,8 @@ async fn the_user_api_needs_an_admin_token(backend: Backend) {
         let (status, answer) = app.admin_request(method.clone(), path, Some(&weak), body).await;
         assert_eq!((status, answer["error"].as_str()), (403, Some("insufficient_scope")), "{method} {path}");
     }
-    let (status, _) = app.get_user(&id).await;
-    assert_eq!(status, 200, "the user survived");
+    let (status, shown) = app.get_user(&id).await;
+    assert_eq!((status, &shown["disabled"]), (200, &json!(false)), "the user survived unchanged");
     let (_, list) =
         app.admin_request(Method::GET, "/admin/users", Some(&app.admin_token().await), None).await;
     assert_eq!(list.as_array().map(Vec::len), Some(1), "no user was created: {list}");
@@ -274,7 +276,67 @@ async fn a_fresh_user_has_no_consents_to_withdraw(backend: Backend) {
     assert_eq!(body["error"], "not_found", "{body}");
 }
 
+/// The `next` target of a `Link` header (RFC 8288), if any.
+fn next_link(response: &reqwest::Response) -> Option<String> {
+    let link = response.headers().get("link")?.to_str().ok()?;
+    assert!(link.ends_with("; rel=\"next\""), "{link}");
+    Some(link.strip_prefix('<')?.split('>').next()?.to_owned())
+}
+
+/// `GET /admin/users?limit=` pages the users in id order, each page linking
+/// the next with `Link: <…>; rel="next"` and the last linking nothing;
+/// `search=` keeps only users whose username or email contains it (any
+/// case), across pages too; a limit out of range is 400 `invalid_request`.
+async fn users_are_paged_with_a_link_header_and_searched(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut ids = Vec::new();
+    for (username, email) in [
+        ("Alice", "a@wonderland.example"),
+        ("Bob", "bob@example.com"),
+        ("Carol", "carol@wonderland.example"),
+        ("Dave", "dave@example.com"),
+        ("Eve", "eve@example.com"),
+    ] {
+        let (status, created) =
+            app.create_user_with(json!({"username": username, "password": PW, "email": email})).await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    ids.sort();
+    let token = app.admin_token().await;
+    let walk = async |first: &str| {
+        let (mut seen, mut pages, mut next) = (Vec::new(), 0, Some(first.to_owned()));
+        while let Some(target) = next {
+            let response = app.http.get(app.url(&target)).bearer_auth(&token).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{target}");
+            next = next_link(&response);
+            let page: Value = response.json().await.unwrap();
+            let page = page.as_array().expect("a JSON array").clone();
+            assert!(page.len() <= 2 && !page.is_empty(), "{target}: {page:?}");
+            seen.extend(page.iter().map(|user| user["id"].as_str().unwrap().to_owned()));
+            pages += 1;
+        }
+        (seen, pages)
+    };
+    assert_eq!(walk("/admin/users?limit=2").await, (ids.clone(), 3), "every user once, in id order");
+
+    let (found, _) = walk("/admin/users?limit=1&search=WONDERLAND").await;
+    let wonderland: Vec<String> = ids.iter().filter(|id| found.contains(id)).cloned().collect();
+    assert_eq!((found.len(), &found), (2, &wonderland), "two users, in id order");
+    let (status, found) = app.admin_request(Method::GET, "/admin/users?search=aro", Some(&token), None).await;
+    assert_eq!(
+        (status, found[0]["username"].as_str(), found.as_array().map(Vec::len)),
+        (200, Some("Carol"), Some(1))
+    );
+    for bad in ["limit=0", "limit=1001", "limit=two"] {
+        let (status, answer) =
+            app.admin_request(Method::GET, &format!("/admin/users?{bad}"), Some(&token), None).await;
+        assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_request")), "{bad}: {answer}");
+    }
+}
+
 both_backends!(
+    users_are_paged_with_a_link_header_and_searched,
     a_created_user_is_shown_without_the_password,
     omitted_user_fields_take_their_defaults,
     the_password_is_stored_as_an_argon2id_hash,

@@ -25,3 +25,5 @@ mod revocation_limits;
 mod smoke;
 mod storage_contract;
 mod transport;
+mod user_changes;
+mod user_disabling;

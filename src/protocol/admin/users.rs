@@ -1,10 +1,11 @@
 //! User management by admins: a password goes in once and is stored as an
-//! argon2id hash; deleting a user or withdrawing a consent revokes what it
-//! granted, on this instance at once.
+//! argon2id hash; disabling or deleting a user, changing their password or
+//! withdrawing a consent revokes what it granted, on this instance at once
+//! (and on the others within the revocation sync interval).
 
 use super::Actor;
 use crate::domain::user::NewUser;
-use crate::domain::{ClientId, Page, PageRequest, ProtocolError, User, UserId};
+use crate::domain::{ClientId, Page, PageRequest, ProtocolError, User, UserId, UserPatch};
 use crate::protocol::Context;
 use crate::storage::Consent;
 
@@ -23,6 +24,7 @@ pub async fn create(ctx: &Context, actor: &Actor, new: NewUser) -> Result<User, 
         name: new.name,
         roles: new.roles,
         created_at: ctx.clock.now(),
+        disabled_at: None,
     };
     ctx.storage.users.insert_user(&user).await?;
     actor.changed("created a user", Some(user.id.as_str()));
@@ -42,6 +44,67 @@ pub async fn list(
 
 pub async fn get(ctx: &Context, id: &UserId) -> Result<User, ProtocolError> {
     ctx.storage.users.get_user(id).await?.ok_or_else(no_such_user)
+}
+
+/// Applies a merge patch to a user; the id (the `sub` of their tokens) and
+/// username never change. Disabling ends everything the user holds (their
+/// sessions, refresh token families, codes and access tokens) and keeps
+/// them from signing in; enabling lets them sign in again but revives
+/// nothing. A new password also ends everything they hold: an admin resets
+/// a password because it may be known to someone else, who may be signed in
+/// with it. Returns the user as stored afterwards.
+pub async fn update(
+    ctx: &Context,
+    actor: &Actor,
+    id: &UserId,
+    mut patch: UserPatch,
+) -> Result<User, ProtocolError> {
+    let mut user = get(ctx, id).await?;
+    if patch.is_empty() {
+        return Ok(user);
+    }
+    let what = change_detail(&patch);
+    // Disabling comes first: whatever fails after it, the user is locked out.
+    if patch.disabled == Some(true) && !ctx.revoker().disable_user(id).await? {
+        return Err(no_such_user());
+    }
+    let new_password = patch.password.is_some();
+    if let Some(password) = patch.password.take() {
+        user.password_hash = ctx.passwords.hash(password.into_string()).await?;
+    }
+    if new_password || patch.changes_profile() {
+        patch.apply_profile(&mut user);
+        if !ctx.storage.users.update_user(&user).await? {
+            return Err(no_such_user());
+        }
+    }
+    // After the new password is stored, so that a session signed in with
+    // the old one meanwhile ends too.
+    if new_password && patch.disabled != Some(true) && !ctx.revoker().user_grants(id).await? {
+        return Err(no_such_user());
+    }
+    // Last, so that a re-enabled user signs in with the patch applied.
+    if patch.disabled == Some(false) && !ctx.storage.users.enable_user(id).await? {
+        return Err(no_such_user());
+    }
+    actor.changed(&what, Some(id.as_str()));
+    get(ctx, id).await
+}
+
+/// What a patch does, for the audit record: "changed a user's name, roles;
+/// disabled the user".
+fn change_detail(patch: &UserPatch) -> String {
+    let mut parts = Vec::new();
+    let fields = patch.changed_fields();
+    if !fields.is_empty() {
+        parts.push(format!("changed a user's {}", fields.join(", ")));
+    }
+    match patch.disabled {
+        Some(true) => parts.push("disabled the user".to_owned()),
+        Some(false) => parts.push("enabled the user".to_owned()),
+        None => {}
+    }
+    parts.join("; ")
 }
 
 /// Deletes the user with their consents and grants.

@@ -95,6 +95,11 @@ async fn redeem(
     let client = replay.client;
     let user = ctx.storage.users.get_user(&record.user_id).await?;
     let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
+    // Disabling expires the user's codes; this also holds for one issued
+    // while the user was being disabled.
+    if user.is_disabled() {
+        return Err(invalid_grant("the user is disabled"));
+    }
     let issued = access_token::issue(ctx, IssueSpec::for_user(&client.id, &user, scope, record.auth_time))?;
     // RFC 7591 §2: refresh tokens only for a client registered with their
     // grant (whose scope `ScopePolicy` has already rid of `offline_access`).

@@ -128,6 +128,11 @@ pub async fn grant(
     }
     let user = ctx.storage.users.get_user(&family.user_id).await?;
     let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
+    // Disabling revokes the families; this also holds for one rotated
+    // while the user was being disabled.
+    if user.is_disabled() {
+        return Err(invalid_grant("the user is disabled"));
+    }
     let issued = access_token::issue(ctx, IssueSpec::for_user(&client.id, &user, &scope, family.auth_time))?;
     let (refresh_token, record) = successor(ctx, &family, &issued, now);
     // Exactly one of several concurrent uses gets past this point.

@@ -25,7 +25,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(routes::ADMIN_CLIENTS, get(clients::list).post(clients::create))
         .route(routes::ADMIN_CLIENT, get(clients::show).put(clients::replace).delete(clients::delete))
         .route(routes::ADMIN_USERS, get(users::list).post(users::create))
-        .route(routes::ADMIN_USER, get(users::show).delete(users::delete))
+        .route(routes::ADMIN_USER, get(users::show).patch(users::update).delete(users::delete))
         .route(routes::ADMIN_USER_CONSENTS, get(users::consents))
         .route(routes::ADMIN_USER_CONSENT, delete(users::revoke_consent))
         // Unknown admin paths sit behind the same check: 401 before 404.

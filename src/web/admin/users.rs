@@ -1,6 +1,7 @@
-//! The admin API's user resources: create, list, show and delete users, and
-//! see or withdraw what they consented to (`protocol::admin::users` holds the
-//! rules). A password goes in once; neither it nor its hash comes back out.
+//! The admin API's user resources: create, list, show, change (RFC 7396
+//! merge patch), disable and delete users, and see or withdraw what they
+//! consented to (`protocol::admin::users` holds the rules). A password goes
+//! in once; neither it nor its hash comes back out.
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
@@ -10,7 +11,7 @@ use axum::{Extension, Json};
 use serde::Serialize;
 
 use crate::domain::user::NewUserRequest;
-use crate::domain::{ClientId, ProtocolError, User, UserId};
+use crate::domain::{ClientId, ProtocolError, User, UserId, UserPatch};
 use crate::protocol::admin::Actor;
 use crate::protocol::admin::users;
 use crate::storage::Consent;
@@ -31,6 +32,10 @@ pub struct UserView {
     name: Option<String>,
     roles: Vec<String>,
     created_at: i64,
+    disabled: bool,
+    /// Since when, while disabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    disabled_at: Option<i64>,
 }
 
 impl UserView {
@@ -43,6 +48,8 @@ impl UserView {
             name: user.name.clone(),
             roles: user.roles.clone(),
             created_at: user.created_at,
+            disabled: user.is_disabled(),
+            disabled_at: user.disabled_at,
         }
     }
 }
@@ -119,6 +126,18 @@ pub async fn show(
     UserPath(id): UserPath,
 ) -> Result<Json<UserView>, ProtocolError> {
     Ok(Json(UserView::of(&users::get(&state, &id).await?)))
+}
+
+/// RFC 7396: `application/merge-patch+json`, or `application/json`.
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    UserPath(id): UserPath,
+    body: Result<JsonBody<serde_json::Value>, ProtocolError>,
+) -> Result<Json<UserView>, ProtocolError> {
+    let JsonBody(document) = body?;
+    let user = users::update(&state, &actor, &id, UserPatch::parse(document)?).await?;
+    Ok(Json(UserView::of(&user)))
 }
 
 pub async fn delete(

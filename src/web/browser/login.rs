@@ -25,6 +25,8 @@ use crate::web::client_address::ClientAddress;
 
 /// The same message whether the user is unknown or the password wrong.
 const BAD_CREDENTIALS: &str = "Incorrect username or password.";
+/// After the right password for a disabled user.
+const DISABLED: &str = "This account is disabled. Ask your administrator to enable it.";
 
 pub async fn show(
     State(state): State<AppState>,
@@ -134,6 +136,13 @@ async fn sign_in(
             .render(Some(BAD_CREDENTIALS), StatusCode::UNAUTHORIZED, Some(username.as_str()))
             .await);
     };
+    // Said only to whoever knows the password, so that it tells a guesser
+    // nothing. The attempt's advance count (this account from this address
+    // or device) stays; the address as a whole is not charged.
+    if user.is_disabled() {
+        event(EventKind::SignInFailed).detail("the user is disabled").emit();
+        return Ok(page.render(Some(DISABLED), StatusCode::FORBIDDEN, Some(username.as_str())).await);
+    }
     throttle::succeeded(state, &attempt).await?;
     session::sign_in(state, session, user.id.clone()).await?;
     event(EventKind::SignInSucceeded).emit();

@@ -22,9 +22,20 @@ pub enum PageError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
-    Session(#[from] SessionError),
+    Session(SessionError),
     #[error("{0}")]
     Internal(String),
+}
+
+/// A session's storage failing is a storage failure (503 when the database
+/// is unavailable).
+impl From<SessionError> for PageError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::Storage(error) => Self::Storage(error),
+            other => Self::Session(other),
+        }
+    }
 }
 
 impl PageError {

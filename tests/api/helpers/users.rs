@@ -22,6 +22,22 @@ impl TestApp {
         self.admin_request(reqwest::Method::GET, &format!("/admin/users/{id}"), Some(&token), None).await
     }
 
+    /// `PATCH /admin/users/{id}` with `patch` as an RFC 7396 merge patch
+    /// (`application/merge-patch+json`); returns status and body.
+    pub async fn patch_user(&self, id: &str, patch: Value) -> (u16, Value) {
+        let token = self.admin_token().await;
+        let response = self
+            .http
+            .patch(self.url(&format!("/admin/users/{id}")))
+            .bearer_auth(&token)
+            .header("content-type", "application/merge-patch+json")
+            .body(patch.to_string())
+            .send()
+            .await
+            .unwrap();
+        status_and_json(response).await
+    }
+
     /// `DELETE /admin/users/{id}`; returns the status.
     pub async fn delete_user(&self, id: &str) -> u16 {
         let token = self.admin_token().await;

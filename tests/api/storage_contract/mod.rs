@@ -8,6 +8,7 @@ mod migrations;
 mod refresh_tokens;
 mod revocation_sync;
 mod sessions_and_throttle;
+mod user_changes;
 mod users_and_consents;
 
 use std::collections::BTreeSet;
@@ -51,6 +52,7 @@ pub fn user(username: &str) -> User {
         name: Some(username.to_owned()),
         roles: vec!["reader".to_owned()],
         created_at: NOW,
+        disabled_at: None,
     }
 }
 

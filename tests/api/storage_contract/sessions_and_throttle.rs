@@ -1,8 +1,15 @@
 //! Browser sessions as stored, and the failed sign-in counters.
 
+use castellan::storage::SessionRecord;
+
 use super::{NOW, random_hash};
 use crate::both_backends;
 use crate::helpers::{Backend, fresh_storage};
+
+/// A session no one has signed in with yet.
+pub fn session<'a>(id_hash: &'a [u8], data: &'a [u8], expires_at: i64) -> SessionRecord<'a> {
+    SessionRecord { id_hash, data, user_id: None, expires_at }
+}
 
 both_backends!(
     a_session_is_created_loaded_saved_and_deleted,
@@ -17,11 +24,11 @@ both_backends!(
 async fn a_session_is_created_loaded_saved_and_deleted(backend: Backend) {
     let (_database, storage) = fresh_storage(backend).await;
     let id = random_hash();
-    assert!(storage.sessions.create_session(&id, b"first", NOW + 3_600).await.expect("create"));
+    assert!(storage.sessions.create_session(&session(&id, b"first", NOW + 3_600)).await.expect("create"));
     let loaded = storage.sessions.load_session(&id, NOW).await.expect("load");
     assert_eq!(loaded.as_deref(), Some(&b"first"[..]));
 
-    storage.sessions.save_session(&id, b"second", NOW + 7_200).await.expect("save");
+    storage.sessions.save_session(&session(&id, b"second", NOW + 7_200)).await.expect("save");
     let loaded = storage.sessions.load_session(&id, NOW + 5_000).await.expect("load");
     assert_eq!(loaded.as_deref(), Some(&b"second"[..]), "new data and new expiry");
 
@@ -33,8 +40,10 @@ async fn a_session_is_created_loaded_saved_and_deleted(backend: Backend) {
 async fn creating_a_session_under_a_taken_id_returns_false(backend: Backend) {
     let (_database, storage) = fresh_storage(backend).await;
     let id = random_hash();
-    assert!(storage.sessions.create_session(&id, b"mine", NOW + 3_600).await.expect("create"));
-    assert!(!storage.sessions.create_session(&id, b"theirs", NOW + 3_600).await.expect("create again"));
+    assert!(storage.sessions.create_session(&session(&id, b"mine", NOW + 3_600)).await.expect("create"));
+    assert!(
+        !storage.sessions.create_session(&session(&id, b"theirs", NOW + 3_600)).await.expect("create again")
+    );
     let loaded = storage.sessions.load_session(&id, NOW).await.expect("load");
     assert_eq!(loaded.as_deref(), Some(&b"mine"[..]), "the first session is untouched");
 }
@@ -44,22 +53,22 @@ async fn creating_a_session_under_a_taken_id_returns_false(backend: Backend) {
 async fn saving_a_deleted_session_does_not_bring_it_back(backend: Backend) {
     let (_database, storage) = fresh_storage(backend).await;
     let id = random_hash();
-    assert!(storage.sessions.create_session(&id, b"signed in", NOW + 3_600).await.expect("create"));
+    assert!(storage.sessions.create_session(&session(&id, b"signed in", NOW + 3_600)).await.expect("create"));
     storage.sessions.delete_session(&id).await.expect("delete");
 
-    storage.sessions.save_session(&id, b"late write", NOW + 3_600).await.expect("save");
+    storage.sessions.save_session(&session(&id, b"late write", NOW + 3_600)).await.expect("save");
     assert!(storage.sessions.load_session(&id, NOW).await.expect("load").is_none());
     // Never created at all: saving does not create it either.
     let unknown = random_hash();
-    storage.sessions.save_session(&unknown, b"data", NOW + 3_600).await.expect("save");
+    storage.sessions.save_session(&session(&unknown, b"data", NOW + 3_600)).await.expect("save");
     assert!(storage.sessions.load_session(&unknown, NOW).await.expect("load").is_none());
 }
 
 async fn an_expired_session_does_not_load_and_is_pruned(backend: Backend) {
     let (_database, storage) = fresh_storage(backend).await;
     let (short, long) = (random_hash(), random_hash());
-    assert!(storage.sessions.create_session(&short, b"short", NOW + 10).await.expect("create"));
-    assert!(storage.sessions.create_session(&long, b"long", NOW + 1_000).await.expect("create"));
+    assert!(storage.sessions.create_session(&session(&short, b"short", NOW + 10)).await.expect("create"));
+    assert!(storage.sessions.create_session(&session(&long, b"long", NOW + 1_000)).await.expect("create"));
 
     assert!(storage.sessions.load_session(&short, NOW + 9).await.expect("load").is_some());
     assert!(storage.sessions.load_session(&short, NOW + 10).await.expect("load").is_none(), "at expiry");

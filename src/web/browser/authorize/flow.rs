@@ -24,7 +24,7 @@ pub async fn proceed(
 ) -> Result<Response, AuthorizeFailure> {
     let request = &pending.request;
     let target = request.target();
-    let user = current_user(state, session).await?;
+    let user = session::signed_in(state, session).await.map_err(PageError::from)?;
     let needs_sign_in = match &user {
         None => true,
         Some(user) => !pending.signed_in_for_it && must_sign_in_again(state, request, user),
@@ -70,16 +70,6 @@ pub async fn proceed(
         return Ok(see_other(&format!("{}?rid={id}", state.settings.issuer.endpoint(routes::CONSENT))));
     }
     issue_code(state, request, &user).await
-}
-
-/// The signed-in user, if the session has one whose account still exists.
-async fn current_user(state: &AppState, session: &Session) -> Result<Option<SignedIn>, PageError> {
-    let Some(user) = session::signed_in(state, session).await? else { return Ok(None) };
-    if state.storage.users.get_user(&user.user_id).await?.is_none() {
-        session::sign_out(session).await?;
-        return Ok(None);
-    }
-    Ok(Some(user))
 }
 
 /// OpenID Connect Core §3.1.2.1: `prompt=login`, an exceeded `max_age`, or

@@ -16,6 +16,7 @@ pub use store::DatabaseSessionStore;
 use crate::domain::UserId;
 use crate::domain::secret::random_token;
 use crate::protocol::authorize::AuthorizationRequest;
+use crate::storage::StorageError;
 use crate::web::AppState;
 use crate::web::browser::cookies::cookie_name;
 
@@ -32,8 +33,13 @@ const PENDING_TTL_SECS: i64 = 900;
 const MAX_PENDING: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
-#[error("session storage failed: {0}")]
-pub struct SessionError(#[from] tower_sessions::session::Error);
+pub enum SessionError {
+    #[error("session storage failed: {0}")]
+    Session(#[from] tower_sessions::session::Error),
+    /// Reading the signed-in user failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
 
 /// The session cookie: `HttpOnly`, `SameSite=Lax` (it must come along on the
 /// top-level redirect back from a client), `Secure` and `__Host-` prefixed
@@ -68,11 +74,16 @@ pub struct SignedIn {
 }
 
 /// The signed-in user, unless the session has passed its absolute lifetime
-/// (then it is ended here). Marks the session used, at most once a minute.
+/// or the user has been disabled or deleted since: then it is ended here.
+/// The user's record is read at every use, so a disabled user is signed out
+/// on every instance at once, even of a session that escaped the deletion
+/// of their sessions (one being created as they were disabled). Marks the
+/// session used, at most once a minute.
 pub async fn signed_in(state: &AppState, session: &Session) -> Result<Option<SignedIn>, SessionError> {
     let Some(mut user) = session.get::<SignedIn>(SIGNED_IN).await? else { return Ok(None) };
     let now = state.clock.now();
-    if now - user.signed_in_at >= state.sessions.max_lifetime.as_secs() as i64 {
+    let too_old = now - user.signed_in_at >= state.sessions.max_lifetime.as_secs() as i64;
+    if too_old || !may_stay_signed_in(state, &user.user_id).await? {
         session.flush().await?;
         return Ok(None);
     }
@@ -81,6 +92,12 @@ pub async fn signed_in(state: &AppState, session: &Session) -> Result<Option<Sig
         session.insert(SIGNED_IN, &user).await?;
     }
     Ok(Some(user))
+}
+
+/// Whether the user still exists and is not disabled.
+async fn may_stay_signed_in(state: &AppState, user_id: &UserId) -> Result<bool, StorageError> {
+    let user = state.storage.users.get_user(user_id).await?;
+    Ok(user.is_some_and(|user| !user.is_disabled()))
 }
 
 /// Signs `user_id` in: a new session id, a new CSRF token and no pending

@@ -1,6 +1,7 @@
 //! `tower-sessions` on Castellan's own database, so that any instance can
 //! continue any browser's session. The session id is a bearer secret: only
-//! its SHA-256 is stored.
+//! its SHA-256 is stored. The signed-in user is stored beside the data, so
+//! that their sessions can be ended when they are disabled.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,9 +10,10 @@ use async_trait::async_trait;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-use crate::domain::Clock;
+use super::{SIGNED_IN, SignedIn};
 use crate::domain::secret::SecretHash;
-use crate::storage::SessionRecordStore;
+use crate::domain::{Clock, UserId};
+use crate::storage::{SessionRecord, SessionRecordStore};
 
 #[derive(Clone)]
 pub struct DatabaseSessionStore {
@@ -50,14 +52,24 @@ fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
     serde_json::to_vec(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
+/// The user signed in with `record`, if any.
+fn signed_in_user(record: &Record) -> Option<UserId> {
+    let signed_in = record.data.get(SIGNED_IN)?;
+    serde_json::from_value::<SignedIn>(signed_in.clone()).ok().map(|s| s.user_id)
+}
+
 #[async_trait]
 impl SessionStore for DatabaseSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = encode(record)?;
+        let user_id = signed_in_user(record);
         let expires_at = self.expires_at();
         // A 128-bit random id collides practically never; retry anyway.
         for _ in 0..3 {
-            if self.records.create_session(&id_hash(&record.id), &data, expires_at).await.map_err(backend)? {
+            let id_hash = id_hash(&record.id);
+            let stored =
+                SessionRecord { id_hash: &id_hash, data: &data, user_id: user_id.as_ref(), expires_at };
+            if self.records.create_session(&stored).await.map_err(backend)? {
                 return Ok(());
             }
             record.id = Id::default();
@@ -67,8 +79,15 @@ impl SessionStore for DatabaseSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = encode(record)?;
-        let expires_at = self.expires_at();
-        self.records.save_session(&id_hash(&record.id), &data, expires_at).await.map_err(backend)
+        let user_id = signed_in_user(record);
+        let id_hash = id_hash(&record.id);
+        let stored = SessionRecord {
+            id_hash: &id_hash,
+            data: &data,
+            user_id: user_id.as_ref(),
+            expires_at: self.expires_at(),
+        };
+        self.records.save_session(&stored).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
