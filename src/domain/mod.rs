@@ -2,10 +2,13 @@
 //! with no I/O and no knowledge of HTTP or SQL.
 
 pub mod client;
+pub mod client_id;
+mod client_patch;
 pub mod clock;
 pub mod error;
 pub mod issuer;
 pub mod key_material;
+pub mod merge_patch;
 pub mod page;
 pub mod params;
 pub mod password_policy;
@@ -19,7 +22,8 @@ pub mod trusted_proxies;
 pub mod user;
 
 pub use client::{
-    Client, ClientId, ClientMetadata, Confidentiality, GrantType, IdTokenAlgorithm, TokenEndpointAuthMethod,
+    Client, ClientId, ClientMetadata, Confidentiality, GrantType, IdTokenAlgorithm, PreviousSecret,
+    TokenEndpointAuthMethod,
 };
 pub use clock::Clock;
 pub use error::{ErrorCode, ProtocolError};
