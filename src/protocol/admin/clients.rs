@@ -89,10 +89,8 @@ async fn store_metadata(
             "a public client cannot be made confidential; register a new client",
         ));
     }
-    let (secret_hash, previous_secret) = match confidential {
-        true => (existing.secret_hash, existing.previous_secret),
-        false => (None, None),
-    };
+    let (secret_hash, previous_secret) =
+        if confidential { (existing.secret_hash, existing.previous_secret) } else { (None, None) };
     let client =
         Client { id: existing.id, secret_hash, previous_secret, metadata, issued_at: existing.issued_at };
     if !ctx.storage.clients.update_client(&client, ctx.clock.now()).await? {
