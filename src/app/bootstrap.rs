@@ -16,6 +16,8 @@ pub async fn ensure_admin_client(
     let client = Client {
         id: admin.client_id.clone(),
         secret_hash: Some(SecretHash::of(&admin.client_secret)),
+        // The configured secret alone: a restart ends any rotation's grace period.
+        previous_secret: None,
         metadata: ClientMetadata {
             client_name: Some("Bootstrap admin".to_owned()),
             redirect_uris: Vec::new(),

@@ -237,10 +237,16 @@ fn bootstrap_admin(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Boots
                 "must be at least {MIN_BOOTSTRAP_SECRET_CHARS} characters (e.g. the output of `openssl rand -hex 32`)"
             ),
         )),
-        (Some(id), Some(secret)) => Ok(Some(BootstrapAdmin {
-            client_id: ClientId::parse(&id).map_err(|m| error(ID, m))?,
-            client_secret: Secret::new(secret),
-        })),
+        (Some(id), Some(secret)) => {
+            let client_id = ClientId::parse(&id).map_err(|m| error(ID, m))?;
+            if client_id.is_option_like() {
+                return Err(error(
+                    ID,
+                    "must not begin with \"-\" (it would read as an option on a command line)",
+                ));
+            }
+            Ok(Some(BootstrapAdmin { client_id, client_secret: Secret::new(secret) }))
+        }
         (Some(_), None) => Err(error(SECRET, format!("must be set together with {ID}"))),
         (None, Some(_)) => Err(error(ID, format!("must be set together with {SECRET}"))),
     }
@@ -366,5 +372,15 @@ mod tests {
         assert!(!error.to_string().contains(&"s".repeat(31)), "the secret is not echoed");
         let admin = with_secret(&"s".repeat(32)).unwrap().bootstrap_admin.unwrap();
         assert_eq!(admin.client_secret.expose().len(), 32);
+    }
+
+    #[test]
+    fn a_bootstrap_admin_id_that_reads_as_an_option_is_refused() {
+        let error = config(&[
+            ("CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_ID", "-admin"),
+            ("CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_SECRET", &"s".repeat(32)),
+        ])
+        .unwrap_err();
+        assert_eq!(error.variable, "CASTELLAN_BOOTSTRAP_ADMIN_CLIENT_ID");
     }
 }

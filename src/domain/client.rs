@@ -1,56 +1,12 @@
 //! Clients and their metadata (RFC 7591 §2), validated for consistency
 //! between grant types, response types and the authentication method.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
-use super::secret::SecretHash;
+pub use super::client_id::ClientId;
+use super::secret::{Secret, SecretHash};
 use super::{ErrorCode, ProtocolError};
 use super::{RedirectUri, ScopeSet};
-
-/// A client identifier: 1 to 255 visible ASCII characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ClientId(String);
-
-impl ClientId {
-    pub fn parse(value: &str) -> Result<Self, &'static str> {
-        let visible = value.bytes().all(|b| (0x21..=0x7E).contains(&b));
-        if value.is_empty() || value.len() > 255 || !visible {
-            return Err("a client id is 1 to 255 visible ASCII characters");
-        }
-        Ok(Self(value.to_owned()))
-    }
-
-    /// A new random client id (128 bits).
-    pub fn generate() -> Self {
-        Self(super::secret::random_token(16))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ClientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for ClientId {
-    type Error = &'static str;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<ClientId> for String {
-    fn from(value: ClientId) -> Self {
-        value.0
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -188,11 +144,31 @@ pub struct Client {
     pub id: ClientId,
     /// Present exactly for confidential clients.
     pub secret_hash: Option<SecretHash>,
+    /// The secret replaced by the last rotation, while it is still accepted.
+    pub previous_secret: Option<PreviousSecret>,
     pub metadata: ClientMetadata,
     pub issued_at: i64,
 }
 
+/// A rotated-out secret that keeps working until `expires_at` (unix
+/// seconds, exclusive), so a client can be given its new secret without
+/// an outage. Only one is kept: the next rotation replaces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousSecret {
+    pub hash: SecretHash,
+    pub expires_at: i64,
+}
+
 impl Client {
+    /// Whether `candidate` is this client's secret at `now`: the current one,
+    /// or the previous one before it expires. Both are compared every time,
+    /// in constant time, so the answer takes as long whichever matched.
+    pub fn secret_matches(&self, candidate: &Secret, now: i64) -> bool {
+        let Some(current) = &self.secret_hash else { return false };
+        let previous = self.previous_secret.as_ref().filter(|p| now < p.expires_at).map(|p| &p.hash);
+        current.matches_this_or(previous, candidate)
+    }
+
     /// From the registered `token_endpoint_auth_method`, and nothing else.
     pub fn confidentiality(&self) -> Confidentiality {
         self.metadata.token_endpoint_auth_method.confidentiality()

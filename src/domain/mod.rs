@@ -2,10 +2,13 @@
 //! with no I/O and no knowledge of HTTP or SQL.
 
 pub mod client;
+pub mod client_id;
+mod client_patch;
 pub mod clock;
 pub mod error;
 pub mod issuer;
 pub mod key_material;
+pub mod merge_patch;
 pub mod page;
 pub mod params;
 pub mod password_policy;
@@ -20,7 +23,8 @@ pub mod user;
 pub mod user_patch;
 
 pub use client::{
-    Client, ClientId, ClientMetadata, Confidentiality, GrantType, IdTokenAlgorithm, TokenEndpointAuthMethod,
+    Client, ClientId, ClientMetadata, Confidentiality, GrantType, IdTokenAlgorithm, PreviousSecret,
+    TokenEndpointAuthMethod,
 };
 pub use clock::Clock;
 pub use error::{ErrorCode, ProtocolError};

@@ -22,6 +22,15 @@ impl RedirectUri {
         if value.contains('#') {
             return Err(format!("redirect URI {value:?} has a fragment"));
         }
+        // RFC 9700 §2.1 and §4.1.3: redirect URIs are compared as exact
+        // strings, never as patterns. A `*` would be matched literally, so
+        // an admin who wrote one meaning "any" would get a URI that never
+        // matches (or, elsewhere, an open redirector): refused outright.
+        if value.contains('*') {
+            return Err(format!(
+                "redirect URI {value:?} contains \"*\"; wildcards are not supported, register each URI exactly"
+            ));
+        }
         let url = Url::parse(value).map_err(|_| format!("redirect URI {value:?} is not an absolute URI"))?;
         match url.scheme() {
             "https" => {
@@ -178,6 +187,21 @@ mod tests {
         assert_eq!(origin("http://localhost:3000/cb").as_deref(), Some("http://localhost:3000"));
         assert_eq!(origin("http://[::1]:8400/cb").as_deref(), Some("http://[::1]:8400"));
         assert_eq!(origin("com.example.app:/oauth2redirect"), None);
+    }
+
+    #[test]
+    fn a_wildcard_anywhere_is_refused() {
+        for bad in [
+            "https://*.example.com/cb",
+            "https://app.example.com/*",
+            "https://app.example.com/cb?state=*",
+            "http://127.0.0.1:*/cb",
+            "com.example.*:/cb",
+            "*",
+        ] {
+            let error = RedirectUri::parse(bad).unwrap_err();
+            assert!(error.contains("wildcard"), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use subtle::ConstantTimeEq;
+use subtle::{Choice, ConstantTimeEq};
 
 /// `bytes` random bytes from the system CSPRNG, base64url-encoded.
 pub fn random_token(bytes: usize) -> String {
@@ -75,6 +75,20 @@ impl SecretHash {
     pub fn matches(&self, candidate: &Secret) -> bool {
         Self::of(candidate).0.ct_eq(&self.0).into()
     }
+
+    /// Whether `candidate` hashes to this value or to `other`. Both
+    /// comparisons always run, in constant time, and are combined without a
+    /// branch, so the time taken tells neither which one matched nor whether
+    /// `other` was given.
+    pub fn matches_this_or(&self, other: Option<&SecretHash>, candidate: &Secret) -> bool {
+        let unused = SecretHash([0; 32]);
+        let (other, in_use) = match other {
+            Some(hash) => (hash, Choice::from(1)),
+            None => (&unused, Choice::from(0)),
+        };
+        let hash = Self::of(candidate);
+        (hash.0.ct_eq(&self.0) | (hash.0.ct_eq(&other.0) & in_use)).into()
+    }
 }
 
 impl fmt::Debug for SecretHash {
@@ -101,6 +115,18 @@ mod tests {
         let hash = SecretHash::of(&secret);
         assert!(hash.matches(&secret));
         assert!(!hash.matches(&Secret::new("s3cres")));
+    }
+
+    #[test]
+    fn a_hash_or_another_matches_either_secret_and_nothing_else() {
+        let (current, previous) = (Secret::new("current"), Secret::new("previous"));
+        let hash = SecretHash::of(&current);
+        let other = SecretHash::of(&previous);
+        assert!(hash.matches_this_or(Some(&other), &current));
+        assert!(hash.matches_this_or(Some(&other), &previous));
+        assert!(!hash.matches_this_or(Some(&other), &Secret::new("neither")));
+        assert!(hash.matches_this_or(None, &current));
+        assert!(!hash.matches_this_or(None, &previous));
     }
 
     #[test]

@@ -71,7 +71,13 @@ mod tests {
 
     fn client(json: serde_json::Value) -> Client {
         let metadata = serde_json::from_value::<ClientMetadataRequest>(json).unwrap().validate().unwrap();
-        Client { id: ClientId::parse("c").unwrap(), secret_hash: None, metadata, issued_at: 0 }
+        Client {
+            id: ClientId::parse("c").unwrap(),
+            secret_hash: None,
+            previous_secret: None,
+            metadata,
+            issued_at: 0,
+        }
     }
 
     fn scopes(value: &str) -> ScopeSet {

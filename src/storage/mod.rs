@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::domain::secret::SecretHash;
 use crate::domain::{Client, ClientId, PageRequest, RedirectUri};
 
 mod grants;
@@ -74,8 +75,22 @@ pub trait ClientStore: Send + Sync {
     async fn get_client(&self, id: &ClientId) -> Result<Option<Client>, StorageError>;
     /// Up to `page.fetch_limit()` clients whose id sorts after `page.after`, in id order.
     async fn list_clients(&self, page: &PageRequest) -> Result<Vec<Client>, StorageError>;
-    /// Replaces metadata and secret of an existing client; false if absent.
+    /// Replaces the metadata of an existing client; false if absent. The
+    /// stored secrets stay as they are (only `rotate_client_secret` changes
+    /// them, so a metadata change racing a rotation cannot bring a replaced
+    /// secret back), except that a client now public loses them both.
     async fn update_client(&self, client: &Client, now: i64) -> Result<bool, StorageError>;
+    /// Makes `secret` the client's secret in one step. The secret it replaces
+    /// stays accepted until `previous_until` if given, and otherwise stops at
+    /// once; an earlier previous secret stops either way (one is kept).
+    /// False if there is no such client, or it has no secret (is public).
+    async fn rotate_client_secret(
+        &self,
+        id: &ClientId,
+        secret: &SecretHash,
+        previous_until: Option<i64>,
+        now: i64,
+    ) -> Result<bool, StorageError>;
     /// Removes a client; false if absent.
     async fn delete_client(&self, id: &ClientId) -> Result<bool, StorageError>;
     /// The registered redirect URIs of up to `max_clients` clients, in

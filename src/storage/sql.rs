@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use sqlx::Row;
 
-use crate::domain::{Client, ClientId, ClientMetadata, PageRequest};
+use crate::domain::{Client, ClientId, ClientMetadata, PageRequest, PreviousSecret};
 use crate::domain::secret::SecretHash;
 use crate::storage::{ClientStore, HealthCheck, RevocationRow, RevocationStore, StorageError};
 
@@ -30,21 +30,38 @@ fn map_conflict(error: sqlx::Error, what: &str) -> StorageError {
     if unique { StorageError::Conflict(format!("{what} already exists")) } else { error.into() }
 }
 
+/// The columns `client_from_row` reads.
+const CLIENT_COLUMNS: &str =
+    "client_id, secret_hash, previous_secret_hash, previous_secret_expires_at, metadata, issued_at";
+
 fn client_from_row(row: &<Db as sqlx::Database>::Row) -> Result<Client, StorageError> {
     let id: String = row.try_get("client_id")?;
     let secret: Option<Vec<u8>> = row.try_get("secret_hash")?;
+    let previous: Option<Vec<u8>> = row.try_get("previous_secret_hash")?;
+    let previous_expires_at: Option<i64> = row.try_get("previous_secret_expires_at")?;
     let metadata: String = row.try_get("metadata")?;
     let corrupt = |what: &str| StorageError::Corrupt(format!("client {id:?}: {what}"));
-    let secret_hash = match secret {
-        Some(bytes) => Some(SecretHash::from_stored(&bytes).ok_or_else(|| corrupt("secret hash"))?),
-        None => None,
+    let hash = |bytes: &[u8]| SecretHash::from_stored(bytes).ok_or_else(|| corrupt("secret hash"));
+    let secret_hash = secret.as_deref().map(hash).transpose()?;
+    let previous_secret = match (previous, previous_expires_at) {
+        (Some(bytes), Some(expires_at)) => Some(PreviousSecret { hash: hash(&bytes)?, expires_at }),
+        _ => None,
     };
     Ok(Client {
         id: ClientId::parse(&id).map_err(|_| corrupt("client id"))?,
         secret_hash,
+        previous_secret,
         metadata: serde_json::from_str::<ClientMetadata>(&metadata).map_err(|_| corrupt("metadata"))?,
         issued_at: row.try_get("issued_at")?,
     })
+}
+
+/// The hash and expiry of `client`'s previous secret, as bound to their columns.
+fn previous_secret_columns(client: &Client) -> (Option<Vec<u8>>, Option<i64>) {
+    match &client.previous_secret {
+        Some(previous) => (Some(previous.hash.as_bytes().to_vec()), Some(previous.expires_at)),
+        None => (None, None),
+    }
 }
 
 fn metadata_json(client: &Client) -> Result<String, StorageError> {
@@ -54,12 +71,16 @@ fn metadata_json(client: &Client) -> Result<String, StorageError> {
 #[async_trait]
 impl ClientStore for Store {
     async fn insert_client(&self, client: &Client) -> Result<(), StorageError> {
+        let (previous_hash, previous_expires_at) = previous_secret_columns(client);
         sqlx::query(
-            "INSERT INTO clients (client_id, secret_hash, metadata, issued_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $4)",
+            "INSERT INTO clients (client_id, secret_hash, previous_secret_hash, \
+             previous_secret_expires_at, metadata, issued_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
         )
         .bind(client.id.as_str().to_owned())
         .bind(client.secret_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+        .bind(previous_hash)
+        .bind(previous_expires_at)
         .bind(metadata_json(client)?)
         .bind(client.issued_at)
         .execute(&self.pool)
@@ -69,14 +90,20 @@ impl ClientStore for Store {
     }
 
     async fn upsert_client(&self, client: &Client) -> Result<(), StorageError> {
+        let (previous_hash, previous_expires_at) = previous_secret_columns(client);
         sqlx::query(
-            "INSERT INTO clients (client_id, secret_hash, metadata, issued_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $4) \
+            "INSERT INTO clients (client_id, secret_hash, previous_secret_hash, \
+             previous_secret_expires_at, metadata, issued_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) \
              ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
+             previous_secret_hash = excluded.previous_secret_hash, \
+             previous_secret_expires_at = excluded.previous_secret_expires_at, \
              metadata = excluded.metadata, updated_at = excluded.updated_at",
         )
         .bind(client.id.as_str().to_owned())
         .bind(client.secret_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+        .bind(previous_hash)
+        .bind(previous_expires_at)
         .bind(metadata_json(client)?)
         .bind(client.issued_at)
         .execute(&self.pool)
@@ -85,20 +112,18 @@ impl ClientStore for Store {
     }
 
     async fn get_client(&self, id: &ClientId) -> Result<Option<Client>, StorageError> {
-        let row = sqlx::query(
-            "SELECT client_id, secret_hash, metadata, issued_at FROM clients WHERE client_id = $1",
-        )
-        .bind(id.as_str().to_owned())
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(client_from_row).transpose()
     }
 
     async fn list_clients(&self, page: &PageRequest) -> Result<Vec<Client>, StorageError> {
-        const COLUMNS: &str = "SELECT client_id, secret_hash, metadata, issued_at FROM clients";
         let sql = match page.after {
-            Some(_) => format!("{COLUMNS} WHERE client_id > $1 ORDER BY client_id LIMIT $2"),
-            None => format!("{COLUMNS} ORDER BY client_id LIMIT $1"),
+            Some(_) => format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id > $1 ORDER BY client_id LIMIT $2"),
+            None => format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY client_id LIMIT $1"),
         };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         if let Some(after) = &page.after {
@@ -109,12 +134,42 @@ impl ClientStore for Store {
     }
 
     async fn update_client(&self, client: &Client, now: i64) -> Result<bool, StorageError> {
+        // The secrets are written only to clear them: a metadata change that
+        // read the client before a rotation must not put the old secret back.
         let result = sqlx::query(
-            "UPDATE clients SET secret_hash = $2, metadata = $3, updated_at = $4 WHERE client_id = $1",
+            "UPDATE clients SET metadata = $2, updated_at = $3, \
+             secret_hash = CASE WHEN $4 THEN secret_hash ELSE NULL END, \
+             previous_secret_hash = CASE WHEN $4 THEN previous_secret_hash ELSE NULL END, \
+             previous_secret_expires_at = CASE WHEN $4 THEN previous_secret_expires_at ELSE NULL END \
+             WHERE client_id = $1",
         )
         .bind(client.id.as_str().to_owned())
-        .bind(client.secret_hash.as_ref().map(|h| h.as_bytes().to_vec()))
         .bind(metadata_json(client)?)
+        .bind(now)
+        .bind(client.is_confidential())
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn rotate_client_secret(
+        &self,
+        id: &ClientId,
+        secret: &SecretHash,
+        previous_until: Option<i64>,
+        now: i64,
+    ) -> Result<bool, StorageError> {
+        // One statement: the SET expressions read the row as it was, so the
+        // secret replaced is exactly the one kept as the previous secret.
+        let result = sqlx::query(
+            "UPDATE clients SET secret_hash = $2, \
+             previous_secret_hash = CASE WHEN $3 IS NULL THEN NULL ELSE secret_hash END, \
+             previous_secret_expires_at = $3, updated_at = $4 \
+             WHERE client_id = $1 AND secret_hash IS NOT NULL",
+        )
+        .bind(id.as_str().to_owned())
+        .bind(secret.as_bytes().to_vec())
+        .bind(previous_until)
         .bind(now)
         .execute(&self.pool)
         .await?;

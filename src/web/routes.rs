@@ -12,6 +12,7 @@ pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const ADMIN_CLIENTS: &str = "/admin/clients";
 pub const ADMIN_CLIENT: &str = "/admin/clients/{client_id}";
+pub const ADMIN_CLIENT_SECRET: &str = "/admin/clients/{client_id}/secret";
 pub const ADMIN_ANY: &str = "/admin/{*rest}";
 pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_USER: &str = "/admin/users/{user_id}";

@@ -11,6 +11,8 @@ mod browser;
 mod client_authentication;
 mod client_changes;
 mod client_credentials;
+mod client_patch;
+mod client_secret_rotation;
 mod connection_limits;
 mod cors;
 mod discovery;

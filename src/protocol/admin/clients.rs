@@ -1,12 +1,15 @@
-//! Client registration by admins (RFC 7591 metadata). Secrets are made here,
-//! shown once, and stored as hashes. A registration, change or deletion
-//! takes effect on this instance at once (its client cache forgets the
-//! client, and the CORS origins are reloaded) and on the others within
+//! Client registration by admins (RFC 7591 metadata), changes to it (PUT,
+//! RFC 7396 merge patch) and secret rotation. Secrets are made here, shown
+//! once, and stored as hashes. A registration, change or deletion takes
+//! effect on this instance at once (its client cache forgets the client,
+//! and the CORS origins are reloaded) and on the others within
 //! `CASTELLAN_CLIENT_CACHE_TTL`.
 
 use super::Actor;
 use crate::domain::secret::{Secret, SecretHash};
-use crate::domain::{Client, ClientId, ClientMetadata, ErrorCode, Page, PageRequest, ProtocolError};
+use crate::domain::{
+    Client, ClientId, ClientMetadata, ErrorCode, Page, PageRequest, PreviousSecret, ProtocolError,
+};
 use crate::protocol::Context;
 
 fn no_such_client() -> ProtocolError {
@@ -24,6 +27,7 @@ pub async fn register(
     let client = Client {
         id: ClientId::generate(),
         secret_hash: secret.as_ref().map(SecretHash::of),
+        previous_secret: None,
         metadata,
         issued_at: ctx.clock.now(),
     };
@@ -45,8 +49,7 @@ pub async fn get(ctx: &Context, id: &ClientId) -> Result<Client, ProtocolError> 
     ctx.storage.clients.get_client(id).await?.ok_or_else(no_such_client)
 }
 
-/// Replaces the metadata; the secret stays. A public client cannot become
-/// confidential here, as it has no secret to keep.
+/// Replaces the metadata; the secret stays.
 pub async fn replace(
     ctx: &Context,
     actor: &Actor,
@@ -54,23 +57,106 @@ pub async fn replace(
     metadata: ClientMetadata,
 ) -> Result<Client, ProtocolError> {
     let existing = get(ctx, &id).await?;
-    let secret_hash = match (metadata.token_endpoint_auth_method.is_confidential(), existing.secret_hash) {
-        (true, Some(hash)) => Some(hash),
-        (true, None) => {
-            return Err(ProtocolError::new(
-                ErrorCode::InvalidClientMetadata,
-                "a public client cannot be made confidential; register a new client",
-            ));
-        }
-        (false, _) => None,
-    };
-    let client = Client { id, secret_hash, metadata, issued_at: existing.issued_at };
+    let client = store_metadata(ctx, existing, metadata).await?;
+    actor.changed(&format!("replaced the metadata of client {}", client.id), None);
+    Ok(client)
+}
+
+/// Merges `patch` (RFC 7396) into the metadata as the admin API shows it;
+/// the result must pass the checks a registration passes.
+pub async fn patch(
+    ctx: &Context,
+    actor: &Actor,
+    id: ClientId,
+    patch: &serde_json::Value,
+) -> Result<Client, ProtocolError> {
+    let existing = get(ctx, &id).await?;
+    let metadata = existing.patched_metadata(patch)?;
+    let client = store_metadata(ctx, existing, metadata).await?;
+    actor.changed(&format!("patched the metadata of client {}", client.id), None);
+    Ok(client)
+}
+
+/// Stores new metadata for `existing`. A public client cannot become
+/// confidential this way, as it has no secret to keep; a confidential
+/// client made public loses its secrets.
+async fn store_metadata(
+    ctx: &Context,
+    existing: Client,
+    metadata: ClientMetadata,
+) -> Result<Client, ProtocolError> {
+    let confidential = metadata.token_endpoint_auth_method.is_confidential();
+    if confidential && existing.secret_hash.is_none() {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidClientMetadata,
+            "a public client cannot be made confidential; register a new client",
+        ));
+    }
+    let (secret_hash, previous_secret) =
+        if confidential { (existing.secret_hash, existing.previous_secret) } else { (None, None) };
+    let client =
+        Client { id: existing.id, secret_hash, previous_secret, metadata, issued_at: existing.issued_at };
     if !ctx.storage.clients.update_client(&client, ctx.clock.now()).await? {
         return Err(no_such_client());
     }
     ctx.clients.invalidate(&client.id);
-    actor.changed(&format!("replaced the metadata of client {}", client.id), None);
     Ok(client)
+}
+
+/// The longest a replaced secret may stay valid: long enough to roll a new
+/// secret out to every instance of a client, short enough that a leaked
+/// secret cannot be kept alive for good by asking for a long grace.
+pub const MAX_PREVIOUS_SECRET_VALIDITY_SECS: u32 = 30 * 24 * 3_600;
+
+/// Gives a confidential client a new 256-bit secret, returned here and
+/// never again. The old secret stops at once, or, with
+/// `previous_valid_for` seconds (at most [`MAX_PREVIOUS_SECRET_VALIDITY_SECS`]),
+/// keeps working until then so the client can switch without an outage.
+pub async fn rotate_secret(
+    ctx: &Context,
+    actor: &Actor,
+    id: &ClientId,
+    previous_valid_for: Option<u32>,
+) -> Result<(Client, Secret), ProtocolError> {
+    if previous_valid_for.is_some_and(|secs| secs > MAX_PREVIOUS_SECRET_VALIDITY_SECS) {
+        return Err(ProtocolError::invalid_request(format!(
+            "previous_secret_valid_for must be at most {MAX_PREVIOUS_SECRET_VALIDITY_SECS} seconds (30 days)"
+        )));
+    }
+    let existing = get(ctx, id).await?;
+    if !existing.is_confidential() {
+        return Err(no_secret_to_rotate());
+    }
+    let now = ctx.clock.now();
+    let secret = Secret::generate();
+    let hash = SecretHash::of(&secret);
+    // A grace of 0 s is no grace: the old secret stops at once.
+    let previous_until = previous_valid_for.filter(|secs| *secs > 0).map(|secs| now + i64::from(secs));
+    if !ctx.storage.clients.rotate_client_secret(id, &hash, previous_until, now).await? {
+        // Deleted, or made public, since it was read.
+        return Err(match get(ctx, id).await {
+            Ok(_) => no_secret_to_rotate(),
+            Err(error) => error,
+        });
+    }
+    ctx.clients.invalidate(id);
+    let previous_secret = match (previous_until, existing.secret_hash) {
+        (Some(expires_at), Some(hash)) => Some(PreviousSecret { hash, expires_at }),
+        _ => None,
+    };
+    let client = Client { secret_hash: Some(hash), previous_secret, ..existing };
+    let what = match previous_until {
+        Some(until) => format!("rotated the secret of client {id}; the previous one works until {until}"),
+        None => format!("rotated the secret of client {id}; the previous one stopped at once"),
+    };
+    actor.changed(&what, None);
+    Ok((client, secret))
+}
+
+fn no_secret_to_rotate() -> ProtocolError {
+    ProtocolError::invalid_request(
+        "a public client (token_endpoint_auth_method \"none\") has no secret to rotate",
+    )
 }
 
 /// Deletes a client: its tokens stop working (validation needs the client).

@@ -22,9 +22,9 @@ pub(super) fn parse_header(value: &str) -> Option<(String, Secret)> {
     Some((id, Secret::new(secret)))
 }
 
-pub(super) fn verify(client: &Client, credentials: &Credentials) -> Result<(), &'static str> {
+pub(super) fn verify(client: &Client, credentials: &Credentials, now: i64) -> Result<(), &'static str> {
     match credentials {
-        Credentials::Basic { secret, .. } if secret_matches(client, secret) => Ok(()),
+        Credentials::Basic { secret, .. } if secret_matches(client, secret, now) => Ok(()),
         _ => Err(super::FAILED),
     }
 }

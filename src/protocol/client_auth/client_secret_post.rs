@@ -4,9 +4,9 @@
 use super::{Credentials, secret_matches};
 use crate::domain::Client;
 
-pub(super) fn verify(client: &Client, credentials: &Credentials) -> Result<(), &'static str> {
+pub(super) fn verify(client: &Client, credentials: &Credentials, now: i64) -> Result<(), &'static str> {
     match credentials {
-        Credentials::Post { secret, .. } if secret_matches(client, secret) => Ok(()),
+        Credentials::Post { secret, .. } if secret_matches(client, secret, now) => Ok(()),
         _ => Err(super::FAILED),
     }
 }

@@ -116,8 +116,10 @@ pub async fn authenticate(
     let verified = match &client {
         None => Err(FAILED),
         Some(client) => match client.metadata.token_endpoint_auth_method {
-            TokenEndpointAuthMethod::ClientSecretBasic => client_secret_basic::verify(client, credentials),
-            TokenEndpointAuthMethod::ClientSecretPost => client_secret_post::verify(client, credentials),
+            TokenEndpointAuthMethod::ClientSecretBasic => {
+                client_secret_basic::verify(client, credentials, now)
+            }
+            TokenEndpointAuthMethod::ClientSecretPost => client_secret_post::verify(client, credentials, now),
             TokenEndpointAuthMethod::None => none::verify(client, credentials),
         },
     };
@@ -147,7 +149,8 @@ pub async fn authenticate(
 }
 
 /// The secret check both secret methods share: constant time, against the
-/// stored hash only.
-fn secret_matches(client: &Client, secret: &Secret) -> bool {
-    client.secret_hash.as_ref().is_some_and(|hash| hash.matches(secret))
+/// stored hashes only; the secret a rotation replaced counts until its
+/// grace period ends at `now` (see [`Client::secret_matches`]).
+fn secret_matches(client: &Client, secret: &Secret, now: i64) -> bool {
+    client.secret_matches(secret, now)
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 
 use super::*;
+use crate::domain::secret::SecretHash;
 use crate::domain::{Client, ClientId, PageRequest};
 use crate::storage::StorageError;
 
@@ -43,6 +44,15 @@ impl ClientStore for CountingStore {
         unreachable!("not used here")
     }
     async fn delete_client(&self, _: &ClientId) -> Result<bool, StorageError> {
+        unreachable!("not used here")
+    }
+    async fn rotate_client_secret(
+        &self,
+        _: &ClientId,
+        _: &SecretHash,
+        _: Option<i64>,
+        _: i64,
+    ) -> Result<bool, StorageError> {
         unreachable!("not used here")
     }
     async fn registered_redirect_uris(

@@ -1,12 +1,13 @@
-//! The admin API's client resources: RFC 7591 metadata in, the stored
-//! metadata out (`protocol::admin::clients` holds the rules).
+//! The admin API's client resources: RFC 7591 metadata in (whole, or as an
+//! RFC 7396 merge patch), the stored metadata out, and secret rotation
+//! (`protocol::admin::clients` holds the rules).
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::client::ClientMetadataRequest;
 use crate::domain::secret::Secret;
@@ -15,7 +16,8 @@ use crate::protocol::admin::Actor;
 use crate::protocol::admin::clients;
 use crate::web::AppState;
 use crate::web::admin::paging::ListQuery;
-use crate::web::json_body::JsonBody;
+use crate::web::form::read_body;
+use crate::web::json_body::{self, JsonBody};
 
 /// A client as the admin API shows it (RFC 7591 §3.2.1).
 #[derive(Serialize)]
@@ -27,6 +29,9 @@ pub struct ClientView {
     /// RFC 7591 §3.2.1: required with a secret; 0 means it never expires.
     #[serde(skip_serializing_if = "Option::is_none")]
     client_secret_expires_at: Option<i64>,
+    /// In a rotation's answer: until when the replaced secret still works.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_secret_expires_at: Option<i64>,
     #[serde(flatten)]
     metadata: ClientMetadata,
 }
@@ -38,8 +43,41 @@ impl ClientView {
             client_id_issued_at: client.issued_at,
             client_secret: secret.map(|s| s.expose().to_owned()),
             client_secret_expires_at: secret.map(|_| 0),
+            previous_secret_expires_at: None,
             metadata: client.metadata.clone(),
         }
+    }
+}
+
+/// The optional body of a secret rotation. Unknown members are refused: a
+/// misspelt `previous_secret_valid_for` would otherwise end the old secret
+/// at once, the outage the caller was asking to avoid.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotationRequest {
+    previous_secret_valid_for: Option<u32>,
+}
+
+/// A rotation's body: none at all (any content type), or a JSON object.
+pub struct RotationBody(RotationRequest);
+
+impl<S: Send + Sync> FromRequest<S> for RotationBody {
+    type Rejection = ProtocolError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = json_body::is_json(request.headers());
+        let body = read_body(request).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(RotationRequest::default()));
+        }
+        if !is_json {
+            return Err(json_body::not_json());
+        }
+        // Parsed as an object first: serde would also take a struct from an array.
+        let object: serde_json::Map<String, serde_json::Value> = json_body::parse(&body)?;
+        serde_json::from_value(object.into()).map(Self).map_err(|e| {
+            ProtocolError::invalid_request(format!("the body is not a valid rotation request: {e}"))
+        })
     }
 }
 
@@ -94,6 +132,34 @@ pub async fn replace(
 ) -> Result<Json<ClientView>, ProtocolError> {
     let client = clients::replace(&state, &actor, id, metadata_from(body)?).await?;
     Ok(Json(ClientView::of(&client, None)))
+}
+
+/// RFC 7396: the body is a merge patch (`application/merge-patch+json`, or
+/// `application/json`) of the metadata as `show` answers it.
+pub async fn patch(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    ClientPath(id): ClientPath,
+    body: Result<JsonBody<serde_json::Value>, ProtocolError>,
+) -> Result<Json<ClientView>, ProtocolError> {
+    let JsonBody(patch) = body.map_err(|e| e.with_code(ErrorCode::InvalidClientMetadata))?;
+    let client = clients::patch(&state, &actor, id, &patch).await?;
+    Ok(Json(ClientView::of(&client, None)))
+}
+
+/// A new secret, shown in this answer only (with the metadata, as at
+/// registration).
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    ClientPath(id): ClientPath,
+    RotationBody(request): RotationBody,
+) -> Result<Json<ClientView>, ProtocolError> {
+    let (client, secret) =
+        clients::rotate_secret(&state, &actor, &id, request.previous_secret_valid_for).await?;
+    let mut view = ClientView::of(&client, Some(&secret));
+    view.previous_secret_expires_at = client.previous_secret.as_ref().map(|p| p.expires_at);
+    Ok(Json(view))
 }
 
 pub async fn delete(

@@ -11,7 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{any, delete, get};
+use axum::routing::{any, delete, get, post};
 
 use crate::domain::scope::ADMIN_SCOPE;
 use crate::domain::{ClientId, ProtocolError, Subject};
@@ -23,7 +23,11 @@ use crate::web::{AppState, routes};
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route(routes::ADMIN_CLIENTS, get(clients::list).post(clients::create))
-        .route(routes::ADMIN_CLIENT, get(clients::show).put(clients::replace).delete(clients::delete))
+        .route(
+            routes::ADMIN_CLIENT,
+            get(clients::show).put(clients::replace).patch(clients::patch).delete(clients::delete),
+        )
+        .route(routes::ADMIN_CLIENT_SECRET, post(clients::rotate_secret))
         .route(routes::ADMIN_USERS, get(users::list).post(users::create))
         .route(routes::ADMIN_USER, get(users::show).patch(users::update).delete(users::delete))
         .route(routes::ADMIN_USER_CONSENTS, get(users::consents))

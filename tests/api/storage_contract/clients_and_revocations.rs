@@ -2,7 +2,7 @@
 //! the server makes for itself.
 
 use castellan::domain::secret::{Secret, SecretHash};
-use castellan::domain::{PageRequest, RedirectUri};
+use castellan::domain::{PageRequest, PreviousSecret, RedirectUri, TokenEndpointAuthMethod};
 use castellan::storage::{StorageError, StoredSecret};
 
 use super::{NOW, client, jtis, set};
@@ -20,6 +20,10 @@ both_backends!(
     revoked_since_never_returns_an_expired_revocation,
     pruning_revocations_deletes_only_expired_ones,
     the_first_secret_stored_under_a_name_is_the_one_everyone_gets,
+    a_previous_secret_is_stored_and_read_with_its_expiry,
+    a_rotation_keeps_the_replaced_secret_only_when_given_a_time,
+    rotating_the_secret_of_a_public_or_absent_client_returns_false,
+    a_metadata_update_never_writes_a_secret_and_a_public_client_loses_both,
 );
 
 /// Two instances starting together each offer a secret; both get the first.
@@ -53,10 +57,9 @@ async fn a_client_is_inserted_read_listed_updated_and_deleted(backend: Backend) 
     let mut changed = app.clone();
     changed.metadata.client_name = Some("Renamed".to_owned());
     changed.metadata.first_party = true;
-    changed.secret_hash = Some(SecretHash::of(&Secret::generate()));
     assert!(storage.clients.update_client(&changed, NOW).await.expect("update"));
     let read = storage.clients.get_client(&app.id).await.expect("get").expect("the client");
-    assert_eq!((&read.metadata, &read.secret_hash), (&changed.metadata, &changed.secret_hash));
+    assert_eq!((&read.metadata, &read.secret_hash), (&changed.metadata, &app.secret_hash));
     assert_eq!(read.issued_at, NOW, "an update keeps the issue time");
 
     assert!(storage.clients.delete_client(&app.id).await.expect("delete"));
@@ -167,4 +170,104 @@ async fn pruning_revocations_deletes_only_expired_ones(backend: Backend) {
     let left = storage.revocations.revoked_since(0, NOW).await.expect("revoked_since");
     assert_eq!(jtis(&left), set(&["live"]));
     assert_eq!(storage.revocations.prune_revocations(NOW + 20, NOW).await.expect("prune again"), 0);
+}
+
+fn new_hash() -> SecretHash {
+    SecretHash::of(&Secret::generate())
+}
+
+/// Insert and upsert store the previous secret and its expiry as given, and
+/// an upsert without one clears it (the bootstrap admin client's secret is
+/// then the configured one alone).
+async fn a_previous_secret_is_stored_and_read_with_its_expiry(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    let mut app = client("app");
+    let previous = PreviousSecret { hash: new_hash(), expires_at: NOW + 60 };
+    app.previous_secret = Some(previous.clone());
+    storage.clients.insert_client(&app).await.expect("insert");
+    let read = storage.clients.get_client(&app.id).await.expect("get").expect("the client");
+    assert_eq!((read.secret_hash, read.previous_secret), (app.secret_hash.clone(), Some(previous.clone())));
+    let listed = storage.clients.list_clients(&PageRequest::first(10)).await.expect("list");
+    assert_eq!(listed[0].previous_secret, Some(previous));
+
+    app.previous_secret = None;
+    storage.clients.upsert_client(&app).await.expect("upsert");
+    let read = storage.clients.get_client(&app.id).await.expect("get").expect("the client");
+    assert_eq!(read.previous_secret, None);
+}
+
+/// `rotate_client_secret` makes the new hash current and keeps the one it
+/// replaced until the given time, or drops it with none; one is kept.
+async fn a_rotation_keeps_the_replaced_secret_only_when_given_a_time(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    let app = client("app");
+    storage.clients.insert_client(&app).await.expect("insert");
+    let original = app.secret_hash.clone().expect("a confidential client");
+
+    let second = new_hash();
+    assert!(
+        storage.clients.rotate_client_secret(&app.id, &second, Some(NOW + 600), NOW).await.expect("rotate")
+    );
+    let read = storage.clients.get_client(&app.id).await.expect("get").expect("the client");
+    assert_eq!(read.secret_hash, Some(second.clone()));
+    assert_eq!(read.previous_secret, Some(PreviousSecret { hash: original, expires_at: NOW + 600 }));
+    assert_eq!(read.metadata, app.metadata, "a rotation leaves the metadata alone");
+
+    let third = new_hash();
+    assert!(
+        storage.clients.rotate_client_secret(&app.id, &third, Some(NOW + 60), NOW).await.expect("rotate")
+    );
+    let read = storage.clients.get_client(&app.id).await.expect("get").expect("the client");
+    assert_eq!(read.previous_secret, Some(PreviousSecret { hash: second, expires_at: NOW + 60 }));
+
+    let fourth = new_hash();
+    assert!(storage.clients.rotate_client_secret(&app.id, &fourth, None, NOW).await.expect("rotate"));
+    let read = storage.clients.get_client(&app.id).await.expect("get").expect("the client");
+    assert_eq!((read.secret_hash, read.previous_secret), (Some(fourth), None));
+}
+
+async fn rotating_the_secret_of_a_public_or_absent_client_returns_false(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    let mut public = client("public");
+    public.secret_hash = None;
+    public.metadata.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
+    storage.clients.insert_client(&public).await.expect("insert");
+    let hash = new_hash();
+    assert!(
+        !storage.clients.rotate_client_secret(&public.id, &hash, Some(NOW + 60), NOW).await.expect("rotate")
+    );
+    let read = storage.clients.get_client(&public.id).await.expect("get").expect("the client");
+    assert_eq!(
+        (read.secret_hash, read.previous_secret),
+        (None, None),
+        "a public client stays without a secret"
+    );
+    let ghost = client("ghost");
+    assert!(!storage.clients.rotate_client_secret(&ghost.id, &hash, None, NOW).await.expect("rotate"));
+    assert!(storage.clients.get_client(&ghost.id).await.expect("get").is_none(), "rotate does not insert");
+}
+
+/// `update_client` leaves the stored secrets alone, whatever the `Client`
+/// it is given holds (a change that read the client before a rotation must
+/// not bring the replaced secret back); a client made public loses both.
+async fn a_metadata_update_never_writes_a_secret_and_a_public_client_loses_both(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    let app = client("app");
+    storage.clients.insert_client(&app).await.expect("insert");
+    let rotated = new_hash();
+    storage.clients.rotate_client_secret(&app.id, &rotated, Some(NOW + 60), NOW).await.expect("rotate");
+
+    let mut stale = app.clone();
+    stale.metadata.client_name = Some("Renamed".to_owned());
+    assert!(storage.clients.update_client(&stale, NOW).await.expect("update"));
+    let read = storage.clients.get_client(&app.id).await.expect("get").expect("the client");
+    assert_eq!(read.metadata.client_name.as_deref(), Some("Renamed"));
+    assert_eq!(read.secret_hash, Some(rotated), "the rotation stands");
+    assert_eq!(read.previous_secret.map(|p| p.expires_at), Some(NOW + 60));
+
+    let mut public = stale.clone();
+    public.metadata.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
+    assert!(storage.clients.update_client(&public, NOW).await.expect("update"));
+    let read = storage.clients.get_client(&app.id).await.expect("get").expect("the client");
+    assert_eq!((read.secret_hash, read.previous_secret), (None, None));
 }

@@ -61,6 +61,7 @@ pub fn client(id: &str) -> Client {
     Client {
         id: ClientId::parse(id).expect("a valid client id"),
         secret_hash: Some(SecretHash::of(&Secret::generate())),
+        previous_secret: None,
         metadata: ClientMetadata {
             client_name: Some(format!("Client {id}")),
             redirect_uris: vec![RedirectUri::parse("https://client.example/callback").expect("a valid URI")],
