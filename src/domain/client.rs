@@ -223,7 +223,7 @@ fn parse_list<T: for<'de> Deserialize<'de> + PartialEq>(
 }
 
 fn parse_uris(values: Vec<String>) -> Result<Vec<RedirectUri>, ProtocolError> {
-    values.iter().map(|v| RedirectUri::parse(v).map_err(invalid_uri)).collect()
+    values.iter().map(|v| RedirectUri::parse_for_registration(v).map_err(invalid_uri)).collect()
 }
 
 impl ClientMetadataRequest {

@@ -14,6 +14,21 @@ pub struct RedirectUri(String);
 const MAX_URI_LEN: usize = 2000;
 
 impl RedirectUri {
+    /// A redirect URI as a client registers it: [`parse`](Self::parse), and
+    /// no `*`. RFC 9700 §2.1 and §4.1.3: redirect URIs are compared as exact
+    /// strings, never as patterns. A `*` would be matched literally, so an
+    /// admin who wrote one meaning "any" would get a URI that never matches
+    /// (or, elsewhere, an open redirector): refused outright. Only here, at
+    /// registration: a URI stored before this rule still reads back.
+    pub fn parse_for_registration(value: &str) -> Result<Self, String> {
+        if value.contains('*') {
+            return Err(format!(
+                "redirect URI {value:?} contains \"*\"; wildcards are not supported, register each URI exactly"
+            ));
+        }
+        Self::parse(value)
+    }
+
     pub fn parse(value: &str) -> Result<Self, String> {
         if value.len() > MAX_URI_LEN {
             return Err("redirect URI is too long".into());
@@ -21,15 +36,6 @@ impl RedirectUri {
         // RFC 6749 §3.1.2: the endpoint URI MUST NOT include a fragment.
         if value.contains('#') {
             return Err(format!("redirect URI {value:?} has a fragment"));
-        }
-        // RFC 9700 §2.1 and §4.1.3: redirect URIs are compared as exact
-        // strings, never as patterns. A `*` would be matched literally, so
-        // an admin who wrote one meaning "any" would get a URI that never
-        // matches (or, elsewhere, an open redirector): refused outright.
-        if value.contains('*') {
-            return Err(format!(
-                "redirect URI {value:?} contains \"*\"; wildcards are not supported, register each URI exactly"
-            ));
         }
         let url = Url::parse(value).map_err(|_| format!("redirect URI {value:?} is not an absolute URI"))?;
         match url.scheme() {
@@ -199,7 +205,7 @@ mod tests {
             "com.example.*:/cb",
             "*",
         ] {
-            let error = RedirectUri::parse(bad).unwrap_err();
+            let error = RedirectUri::parse_for_registration(bad).unwrap_err();
             assert!(error.contains("wildcard"), "{bad}: {error}");
         }
     }

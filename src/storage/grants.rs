@@ -76,7 +76,8 @@ pub trait GrantStore: Send + Sync {
     async fn insert_code(&self, code: &AuthorizationCodeRecord) -> Result<(), StorageError>;
     async fn get_code(&self, code_hash: &[u8]) -> Result<Option<AuthorizationCodeRecord>, StorageError>;
     /// Marks the code redeemed, records what was issued for it and creates
-    /// the family, atomically. False if it was already redeemed: of several
+    /// the family, atomically. False if it was already redeemed or has expired
+    /// at `now` (disabling a user expires their codes): of several
     /// concurrent redemptions exactly one gets true.
     async fn redeem_code(
         &self,

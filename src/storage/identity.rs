@@ -17,10 +17,14 @@ pub trait UserStore: Send + Sync {
     /// in id order; with `search` (lower case), only those whose username or
     /// email contains it.
     async fn list_users(&self, page: &PageRequest, search: Option<&str>) -> Result<Vec<User>, StorageError>;
-    /// Replaces what an admin may change: password hash, email,
-    /// `email_verified`, name and roles (never the id, username, creation
-    /// time or `disabled_at`). False if there is no such user.
+    /// Replaces the profile an admin may change: email, `email_verified`,
+    /// name and roles (never the password hash, id, username, creation time
+    /// or `disabled_at`). False if there is no such user.
     async fn update_user(&self, user: &User) -> Result<bool, StorageError>;
+    /// Replaces the password hash alone, so that a profile change made at
+    /// the same moment from an older copy of the user cannot write the old
+    /// hash back. False if there is no such user.
+    async fn set_password_hash(&self, id: &UserId, password_hash: &str) -> Result<bool, StorageError>;
     /// Disables a user from `now` (one already disabled keeps the time it
     /// was first disabled) and, in the same transaction, ends what they hold
     /// as [`revoke_user_grants`](Self::revoke_user_grants) does. `None` if

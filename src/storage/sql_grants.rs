@@ -109,7 +109,7 @@ impl GrantStore for Store {
             // point where concurrent redemptions are decided.
             let claimed = sqlx::query(
                 "UPDATE authorization_codes SET redeemed_at = $2, access_jti = $3, access_expires_at = $4, \
-                 family_id = $5 WHERE code_hash = $1 AND redeemed_at IS NULL",
+                 family_id = $5 WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $2",
             )
             .bind(code_hash.to_vec())
             .bind(now)

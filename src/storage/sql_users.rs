@@ -130,17 +130,24 @@ impl UserStore for Store {
 
     async fn update_user(&self, user: &User) -> Result<bool, StorageError> {
         let updated = sqlx::query(
-            "UPDATE users SET password_hash = $2, email = $3, email_verified = $4, name = $5, roles = $6 \
-             WHERE user_id = $1",
+            "UPDATE users SET email = $2, email_verified = $3, name = $4, roles = $5 WHERE user_id = $1",
         )
         .bind(user.id.as_str().to_owned())
-        .bind(user.password_hash.clone())
         .bind(user.email.clone())
         .bind(user.email_verified)
         .bind(user.name.clone())
         .bind(roles_json(user)?)
         .execute(&self.pool)
         .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn set_password_hash(&self, id: &UserId, password_hash: &str) -> Result<bool, StorageError> {
+        let updated = sqlx::query("UPDATE users SET password_hash = $2 WHERE user_id = $1")
+            .bind(id.as_str().to_owned())
+            .bind(password_hash.to_owned())
+            .execute(&self.pool)
+            .await?;
         Ok(updated.rows_affected() == 1)
     }
 

@@ -70,9 +70,12 @@ pub async fn update(
     }
     let new_password = patch.password.is_some();
     if let Some(password) = patch.password.take() {
-        user.password_hash = ctx.passwords.hash(password.into_string()).await?;
+        let hash = ctx.passwords.hash(password.into_string()).await?;
+        if !ctx.storage.users.set_password_hash(id, &hash).await? {
+            return Err(no_such_user());
+        }
     }
-    if new_password || patch.changes_profile() {
+    if patch.changes_profile() {
         patch.apply_profile(&mut user);
         if !ctx.storage.users.update_user(&user).await? {
             return Err(no_such_user());

@@ -122,7 +122,14 @@ async fn redeem(
     };
     // Exactly one of several concurrent redemptions gets past this point.
     if !ctx.storage.grants.redeem_code(code_hash, now, &redemption).await? {
-        return Err(replayed(ctx, code_hash, replay).await);
+        // Not claimed: another request redeemed it (a replay), or it expired
+        // meanwhile (disabling its user expires it), and the token made
+        // above was never handed out.
+        let redeemed = ctx.storage.grants.get_code(code_hash).await?.is_some_and(|code| code.redeemed);
+        if redeemed {
+            return Err(replayed(ctx, code_hash, replay).await);
+        }
+        return Err(invalid_grant("the code is invalid or has expired"));
     }
     let id_token = id_token::issue_if_openid(
         ctx,

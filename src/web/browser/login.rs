@@ -35,7 +35,10 @@ pub async fn show(
 ) -> Response {
     let sealed = params.get("request").unwrap_or_default();
     let Some(request) = login_request::open(&state, &binding, sealed) else {
-        if params.get(REACHED_ELSEWHERE).is_some() {
+        // Only when no cookie came back at all: behind a proxy that rewrites
+        // `Host` every request carries the marker, and a sign-in that merely
+        // expired is still called that.
+        if params.get(REACHED_ELSEWHERE).is_some() && binding.is_new() {
             return PageError::reached_elsewhere(&state.settings.issuer, state.clock.now())
                 .render(&state.settings.issuer);
         }

@@ -77,6 +77,11 @@ impl BrowserBinding {
         Self { value: random_token(32), is_new: true, reached_elsewhere: false }
     }
 
+    /// Whether the browser sent no binding cookie (one is made for it now).
+    pub fn is_new(&self) -> bool {
+        self.is_new
+    }
+
     /// Whether this browser reached us under a host other than the issuer's.
     pub fn reached_elsewhere(&self) -> bool {
         self.reached_elsewhere

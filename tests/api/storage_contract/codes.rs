@@ -14,6 +14,7 @@ use crate::helpers::{Backend, fresh_storage};
 both_backends!(
     a_stored_code_reads_back_unredeemed,
     a_code_is_redeemed_exactly_once_under_20_concurrent_redemptions,
+    an_expired_code_is_not_redeemed_and_creates_no_family,
     revoking_a_redeemed_code_grant_revokes_its_access_token_and_its_family,
     revoking_an_unknown_code_grant_revokes_nothing,
 );
@@ -71,6 +72,23 @@ async fn a_code_is_redeemed_exactly_once_under_20_concurrent_redemptions(backend
     // The winner's access token is the one a replay revokes.
     let revoked = storage.grants.revoke_code_grant(&stored.code_hash, NOW + 2).await.expect("revoke");
     assert_eq!(jtis(&revoked), set(&[&winners[0]]));
+}
+
+/// A code past its expiry (or expired by disabling its user while the
+/// redemption was on its way) is not claimed: nothing is recorded for it.
+async fn an_expired_code_is_not_redeemed_and_creates_no_family(backend: Backend) {
+    let (_database, storage) = fresh_storage(backend).await;
+    let (user, client) = user_and_client(&storage, "alice", "app").await;
+    let stored = code(&client, &user, NOW);
+    storage.grants.insert_code(&stored).await.expect("insert the code");
+    let issued = redemption(Some(family("late-family", &client, &user, NOW)), NOW);
+
+    let expires_at = stored.expires_at;
+    assert!(!storage.grants.redeem_code(&stored.code_hash, expires_at, &issued).await.expect("redeem_code"));
+    let read = storage.grants.get_code(&stored.code_hash).await.expect("get").expect("the code");
+    assert!(!read.redeemed, "an expired code stays unredeemed, so a later try is no replay");
+    let revoked = storage.grants.revoke_code_grant(&stored.code_hash, NOW + 61).await.expect("revoke");
+    assert!(revoked.is_empty(), "nothing was issued for it");
 }
 
 /// RFC 6749 §4.1.2: when a code is replayed, the access token issued for it

@@ -9,7 +9,7 @@ use crate::both_backends;
 use crate::helpers::{Backend, fresh_storage};
 
 both_backends!(
-    an_update_changes_password_email_name_and_roles_and_nothing_else,
+    an_update_changes_email_name_and_roles_and_the_password_changes_alone,
     disabling_a_user_ends_their_sessions_families_codes_and_live_tokens_only,
     disabling_again_keeps_the_first_time_and_enabling_revives_nothing,
     revoking_a_users_grants_ends_what_they_hold_and_leaves_them_enabled,
@@ -34,7 +34,7 @@ async fn session_exists(storage: &Storage, id_hash: &[u8]) -> bool {
     storage.sessions.load_session(id_hash, NOW).await.expect("load the session").is_some()
 }
 
-async fn an_update_changes_password_email_name_and_roles_and_nothing_else(backend: Backend) {
+async fn an_update_changes_email_name_and_roles_and_the_password_changes_alone(backend: Backend) {
     let (_database, storage) = fresh_storage(backend).await;
     let alice = user("Alice");
     storage.users.insert_user(&alice).await.expect("insert");
@@ -51,7 +51,10 @@ async fn an_update_changes_password_email_name_and_roles_and_nothing_else(backen
         ..alice.clone()
     };
     assert!(storage.users.update_user(&changed).await.expect("update"));
+    let read = storage.users.get_user(&alice.id).await.expect("get").expect("the user");
+    assert_eq!(read.password_hash, alice.password_hash, "a profile update never writes the password hash");
 
+    assert!(storage.users.set_password_hash(&alice.id, &changed.password_hash).await.expect("set"));
     let read = storage.users.get_user(&alice.id).await.expect("get").expect("the user");
     assert_eq!(
         (&read.password_hash, &read.email, read.email_verified),
@@ -156,6 +159,7 @@ async fn changing_an_absent_user_reports_it(backend: Backend) {
     let (_database, storage) = fresh_storage(backend).await;
     let ghost = user("ghost");
     assert!(!storage.users.update_user(&ghost).await.expect("update"));
+    assert!(!storage.users.set_password_hash(&ghost.id, "x").await.expect("set"));
     assert!(storage.users.disable_user(&ghost.id, NOW).await.expect("disable").is_none());
     assert!(!storage.users.enable_user(&ghost.id).await.expect("enable"));
     assert!(storage.users.revoke_user_grants(&ghost.id, NOW).await.expect("revoke").is_none());
