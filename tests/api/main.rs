@@ -22,6 +22,7 @@ mod key_revocation;
 mod key_sealing;
 mod keys;
 mod oidc;
+mod resources_admin;
 mod revocation;
 mod revocation_limits;
 mod smoke;

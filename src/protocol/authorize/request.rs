@@ -4,7 +4,9 @@
 //! everything else (failures go back to the client).
 
 use super::{AuthorizationRequest, AuthorizeError, Prompt, Rejection, ResponseTarget, Unredirectable};
-use crate::domain::{Client, ClientId, CodeChallenge, ErrorCode as Code, Params, RedirectUri, ScopeSet};
+use crate::domain::{
+    Client, ClientId, CodeChallenge, ErrorCode as Code, Params, RedirectUri, ResourceSet, ScopeSet,
+};
 use crate::protocol::Context;
 use crate::protocol::id_token;
 use crate::protocol::scope_policy::ScopePolicy;
@@ -107,6 +109,7 @@ pub async fn validate(
         redirect_uri: target.redirect_uri.clone(),
         redirect_uri_named: params.get("redirect_uri").is_some(),
         scope,
+        resources: ResourceSet::NONE,
         state: target.state.clone(),
         nonce,
         code_challenge,

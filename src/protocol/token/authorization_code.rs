@@ -110,6 +110,7 @@ async fn redeem(
         client_id: client.id.clone(),
         user_id: user.id.clone(),
         scope: scope.clone(),
+        resources: record.resources.clone(),
         auth_time: record.auth_time,
         created_at: now,
         expires_at: now + ctx.settings.refresh_token_ttl.as_secs() as i64,
