@@ -80,8 +80,9 @@ impl ResourceSet {
     /// [`MAX_RESOURCES_PER_REQUEST`], each a valid indicator, or `invalid_target`.
     pub fn from_request<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<Self, ProtocolError> {
         let mut set = Vec::new();
-        for value in values {
-            if set.len() == MAX_RESOURCES_PER_REQUEST {
+        for (sent, value) in values.into_iter().enumerate() {
+            // Every parameter counts, repeats too: the bound is on the request.
+            if sent == MAX_RESOURCES_PER_REQUEST {
                 return Err(invalid_target("at most 10 resource parameters may be sent"));
             }
             let indicator = ResourceIndicator::parse(value).map_err(invalid_target)?;

@@ -4,6 +4,7 @@
 
 pub mod access_token;
 pub mod admin;
+pub mod audience;
 pub mod authorize;
 pub mod bearer;
 pub mod client_auth;

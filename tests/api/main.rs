@@ -6,6 +6,8 @@ mod helpers;
 
 mod admin_clients;
 mod admin_users;
+mod audience_introspection;
+mod audiences;
 mod bad_input;
 mod browser;
 mod client_authentication;

@@ -77,7 +77,7 @@ async fn admin_client(
         .ok_or_else(|| (bearer::invalid_token(), None))?;
     // RFC 9068 §4: a resource server checks it is the audience; the admin
     // API is this issuer's own resource.
-    if claims.aud != state.settings.issuer.as_str() {
+    if !claims.aud.contains(state.settings.issuer.as_str()) {
         return Err((bearer::invalid_token(), None));
     }
     // Only a client acting for itself (`client_credentials`) administers:
