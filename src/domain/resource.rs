@@ -7,7 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ClientId, ErrorCode, ProtocolError, ScopeSet};
+use super::client_id::ClientId;
+use super::{ErrorCode, ProtocolError, ScopeSet};
 
 /// RFC 8707 §2: at most this many `resource` parameters in one request.
 pub const MAX_RESOURCES_PER_REQUEST: usize = 10;
@@ -282,11 +283,6 @@ impl Resource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::client::{ClientMetadata, ClientMetadataRequest};
-
-    fn client(json: serde_json::Value) -> Result<ClientMetadata, ProtocolError> {
-        serde_json::from_value::<ClientMetadataRequest>(json).unwrap().validate()
-    }
 
     #[test]
     fn an_indicator_is_an_absolute_uri_without_a_fragment() {
@@ -306,33 +302,6 @@ mod tests {
         let set = ResourceSet::from_request(["https://a.example/", "https://a.example/"]).unwrap();
         assert_eq!(set.len(), 1);
         assert_eq!(ResourceSet::from_stored(&set.to_stored()).unwrap(), set);
-    }
-
-    #[test]
-    fn default_resource_must_be_one_of_the_resources_when_both_are_given() {
-        let both = client(serde_json::json!({
-            "grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
-            "resources": ["https://a.example", "https://b.example"], "default_resource": "https://b.example",
-        }))
-        .unwrap();
-        assert_eq!(both.allowed_resources().count(), 2);
-        let only_default = client(serde_json::json!({
-            "grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
-            "default_resource": "https://b.example",
-        }))
-        .unwrap();
-        assert_eq!(
-            only_default.allowed_resources().map(|r| r.as_str()).collect::<Vec<_>>(),
-            ["https://b.example"]
-        );
-        for json in [
-            serde_json::json!({"grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
-                "resources": ["https://a.example"], "default_resource": "https://b.example"}),
-            serde_json::json!({"grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
-                "resources": ["not a uri"]}),
-        ] {
-            assert_eq!(client(json).unwrap_err().code, ErrorCode::InvalidClientMetadata);
-        }
     }
 
     #[test]

@@ -129,7 +129,13 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::domain::ErrorCode;
+    use crate::domain::client::{ClientMetadata, ClientMetadataRequest};
     use crate::domain::resource::ResourceId;
+
+    fn client(json: serde_json::Value) -> Result<ClientMetadata, ProtocolError> {
+        serde_json::from_value::<ClientMetadataRequest>(json).unwrap().validate()
+    }
 
     fn fields(json: Value) -> Result<ResourceFields, ProtocolError> {
         serde_json::from_value::<ResourceRequest>(json).map_err(|e| invalid(e.to_string()))?.validate()
@@ -163,5 +169,32 @@ mod tests {
         assert!(resource.patched(&json!({"identifier": "https://b.example"})).is_err());
         assert!(resource.patched(&json!({"identifier": null})).is_err());
         assert_eq!(resource.patched(&json!({"scopes": null})).unwrap().scopes, ScopeSet::default());
+    }
+
+    #[test]
+    fn default_resource_must_be_one_of_the_resources_when_both_are_given() {
+        let both = client(serde_json::json!({
+            "grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
+            "resources": ["https://a.example", "https://b.example"], "default_resource": "https://b.example",
+        }))
+        .unwrap();
+        assert_eq!(both.allowed_resources().count(), 2);
+        let only_default = client(serde_json::json!({
+            "grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
+            "default_resource": "https://b.example",
+        }))
+        .unwrap();
+        assert_eq!(
+            only_default.allowed_resources().map(|r| r.as_str()).collect::<Vec<_>>(),
+            ["https://b.example"]
+        );
+        for json in [
+            serde_json::json!({"grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
+                "resources": ["https://a.example"], "default_resource": "https://b.example"}),
+            serde_json::json!({"grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
+                "resources": ["not a uri"]}),
+        ] {
+            assert_eq!(client(json).unwrap_err().code, ErrorCode::InvalidClientMetadata);
+        }
     }
 }

@@ -18,9 +18,8 @@ use std::sync::Arc;
 
 use crate::domain::resource::invalid_target;
 use crate::domain::scope::{ADMIN_SCOPE, OIDC_SCOPES};
-use crate::domain::{Client, ProtocolError, Resource, ResourceIndicator, ResourceSet};
+use crate::domain::{AudienceClaim, Client, ProtocolError, Resource, ResourceIndicator, ResourceSet};
 use crate::protocol::Context;
-use crate::protocol::access_token::AccessTokenClaims;
 
 /// The resources a token is for; none means the issuer's own audience.
 #[derive(Debug, Default)]
@@ -108,10 +107,8 @@ impl Audience {
 /// Whether the client, as registered now, may still have a token for each
 /// resource the token names: an admin who takes a resource from a client
 /// cuts the tokens it holds for it.
-pub fn resources_still_allowed(claims: &AccessTokenClaims, client: &Client, issuer: &str) -> bool {
-    claims
-        .aud
-        .iter()
+pub fn resources_still_allowed(aud: &AudienceClaim, client: &Client, issuer: &str) -> bool {
+    aud.iter()
         .filter(|aud| *aud != issuer)
         .all(|aud| client.metadata.allowed_resources().any(|r| r.as_str() == aud))
 }
