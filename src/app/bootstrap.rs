@@ -29,6 +29,8 @@ pub async fn ensure_admin_client(
             id_token_signed_response_alg: Default::default(),
             first_party: true,
             require_pkce: None,
+            resources: Vec::new(),
+            default_resource: None,
         },
         issued_at: now,
     };

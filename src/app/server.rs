@@ -17,6 +17,7 @@ use crate::protocol::clients::ClientRegistry;
 use crate::protocol::cors_origins::CorsOrigins;
 use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
 use crate::protocol::password::Passwords;
+use crate::protocol::resources::ResourceRegistry;
 use crate::protocol::revocation_list::RevocationList;
 use crate::protocol::{Context, revocation, throttle, token};
 use crate::storage::{Storage, StorageError};
@@ -77,8 +78,10 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         config.client_cache_ttl,
         clock.clone(),
     ));
+    let resources = Arc::new(ResourceRegistry::new(storage.resources.clone(), config.client_cache_ttl));
     let protocol = Context {
         clients,
+        resources,
         cors_origins,
         settings: Arc::new(config.protocol.clone()),
         storage,

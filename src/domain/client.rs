@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub use super::client_id::ClientId;
 use super::secret::{Secret, SecretHash};
 use super::{ErrorCode, ProtocolError};
-use super::{RedirectUri, ScopeSet};
+use super::{RedirectUri, ResourceIndicator, ScopeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -116,9 +116,28 @@ pub struct ClientMetadata {
     /// carries a `nonce`; `true` always; `false` only of public clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_pkce: Option<bool>,
+    /// RFC 8707: the resources the client may request (with `default_resource`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceIndicator>,
+    /// The audience of a request that names no resource; `None` keeps the
+    /// issuer as the audience.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_resource: Option<ResourceIndicator>,
 }
 
 impl ClientMetadata {
+    /// Whether the client may request `resource`: it is one of its
+    /// `resources`, or its `default_resource`.
+    pub fn allows_resource(&self, resource: &ResourceIndicator) -> bool {
+        self.resources.contains(resource) || self.default_resource.as_ref() == Some(resource)
+    }
+
+    /// Every resource the client may request.
+    pub fn allowed_resources(&self) -> impl Iterator<Item = &ResourceIndicator> {
+        let extra = self.default_resource.as_ref().filter(|d| !self.resources.contains(d));
+        self.resources.iter().chain(extra)
+    }
+
     pub fn allows_grant(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
     }
@@ -193,6 +212,8 @@ pub struct ClientMetadataRequest {
     pub id_token_signed_response_alg: Option<String>,
     pub first_party: Option<bool>,
     pub require_pkce: Option<bool>,
+    pub resources: Option<Vec<String>>,
+    pub default_resource: Option<String>,
 }
 
 fn invalid(description: impl Into<String>) -> ProtocolError {
@@ -252,6 +273,8 @@ impl ClientMetadataRequest {
             Some(name) if name.trim().is_empty() => None,
             other => other,
         };
+        let (resources, default_resource) =
+            super::resource::parse_client_resources(self.resources, self.default_resource)?;
         let metadata = ClientMetadata {
             client_name,
             redirect_uris: parse_uris(self.redirect_uris.unwrap_or_default())?,
@@ -266,6 +289,8 @@ impl ClientMetadataRequest {
             },
             first_party: self.first_party.unwrap_or(false),
             require_pkce: self.require_pkce,
+            resources,
+            default_resource,
         };
         check_consistency(&metadata)?;
         Ok(metadata)

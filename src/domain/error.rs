@@ -20,6 +20,8 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     /// RFC 6749 §5.2: the scope is invalid or exceeds what the client may ask for.
     InvalidScope,
+    /// RFC 8707 §2: a `resource` is unknown, malformed or not allowed for the client.
+    InvalidTarget,
     /// RFC 6750 §3.1: the bearer token is missing, expired, revoked or malformed (401).
     InvalidToken,
     /// RFC 6750 §3.1: the token lacks the scope the resource needs (403).
@@ -59,6 +61,7 @@ impl ErrorCode {
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
+            Self::InvalidTarget => "invalid_target",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::InvalidClientMetadata => "invalid_client_metadata",

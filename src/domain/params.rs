@@ -1,29 +1,44 @@
 //! Form-encoded parameters (RFC 6749 Appendix B), parsed strictly: UTF-8,
-//! and no parameter may appear twice (RFC 6749 §3.1, §3.2). Empty values
-//! count as absent. Reading the body is `web::form`'s business.
+//! and no parameter may appear twice (RFC 6749 §3.1, §3.2) except
+//! `resource`, which RFC 8707 §2 lets a request repeat. Empty values count
+//! as absent. Reading the body is `web::form`'s business.
 
 use std::collections::HashMap;
 
 use super::ProtocolError;
 
+/// RFC 8707 §2: the one parameter that may be repeated.
+pub const RESOURCE: &str = "resource";
+
 /// The parameters of a form body. Empty values count as absent (RFC 6749 §3.1).
 #[derive(Default)]
-pub struct Params(HashMap<String, String>);
+pub struct Params {
+    single: HashMap<String, String>,
+    /// Every `resource` value, in order (bounded when parsed into a `ResourceSet`).
+    resources: Vec<String>,
+}
 
 /// Only the names: the values include secrets and tokens.
 impl std::fmt::Debug for Params {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
+        f.debug_set().entries(self.single.keys()).finish()
     }
 }
 
 impl Params {
+    /// The value of a parameter that appears once; `resource` is read with [`Self::resources`].
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.single.get(name).map(String::as_str)
+    }
+
+    /// The `resource` values (RFC 8707 §2), as sent.
+    pub fn resources(&self) -> impl Iterator<Item = &str> {
+        self.resources.iter().map(String::as_str)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(name, value)| (name.as_str(), value.as_str()))
+        let single = self.single.iter().map(|(name, value)| (name.as_str(), value.as_str()));
+        single.chain(self.resources.iter().map(|value| (RESOURCE, value.as_str())))
     }
 
     pub fn require(&self, name: &str) -> Result<&str, ProtocolError> {
@@ -45,6 +60,7 @@ impl Params {
     /// named, for callers that must decide where to report it.
     pub fn parse_keeping_first(body: &[u8]) -> Result<(Self, Option<String>), ProtocolError> {
         let mut params = HashMap::new();
+        let mut resources = Vec::new();
         let mut repeated = None;
         for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
             let (name, value) = match pair.iter().position(|&b| b == b'=') {
@@ -55,6 +71,12 @@ impl Params {
                 .ok_or_else(|| ProtocolError::invalid_request("the body is not valid UTF-8 form encoding"))?;
             let value = decode_component(value)
                 .ok_or_else(|| ProtocolError::invalid_request("the body is not valid UTF-8 form encoding"))?;
+            if name == RESOURCE {
+                if !value.is_empty() {
+                    resources.push(value);
+                }
+                continue;
+            }
             if params.contains_key(&name) {
                 repeated.get_or_insert(name);
                 continue;
@@ -62,7 +84,7 @@ impl Params {
             params.insert(name, value);
         }
         params.retain(|_, value| !value.is_empty());
-        Ok((Self(params), repeated))
+        Ok((Self { single: params, resources }, repeated))
     }
 }
 
@@ -103,6 +125,14 @@ mod tests {
     #[test]
     fn repeated_parameters_are_refused() {
         assert!(Params::parse(b"grant_type=a&grant_type=b").is_err());
+    }
+
+    #[test]
+    fn resource_alone_may_be_repeated() {
+        let params = Params::parse(b"resource=https%3A%2F%2Fa&resource=urn%3Ab&scope=x").unwrap();
+        assert_eq!(params.resources().collect::<Vec<_>>(), ["https://a", "urn:b"]);
+        assert_eq!(params.get("resource"), None);
+        assert_eq!(params.iter().filter(|(name, _)| *name == RESOURCE).count(), 2);
     }
 
     #[test]

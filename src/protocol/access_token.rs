@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::ProtocolError;
 use crate::domain::secret::random_token;
-use crate::domain::{Client, ClientId, ScopeSet, Subject, User};
+use crate::domain::{AudienceClaim, Client, ClientId, ResourceSet, ScopeSet, Subject, User};
 use crate::domain::{KeyAlgorithm, KeyMaterial};
 use crate::protocol::Context;
+use crate::protocol::audience::resources_still_allowed;
 use crate::protocol::scope_policy::ScopePolicy;
 
 /// RFC 9068 §2.1: the `typ` header of an access token.
@@ -25,7 +26,8 @@ const MAX_TOKEN_LEN: usize = 8 * 1024;
 pub struct AccessTokenClaims {
     pub iss: String,
     pub sub: String,
-    pub aud: String,
+    /// The resources the token is for (RFC 8707), else the issuer.
+    pub aud: AudienceClaim,
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
@@ -68,6 +70,9 @@ pub fn sign_jwt(key: &KeyMaterial, typ: &str, claims: &impl Serialize) -> Result
     Ok(jwt)
 }
 
+/// The issuer's own audience (referenced, so issuing allocates nothing for it).
+static NO_RESOURCES: ResourceSet = ResourceSet::NONE;
+
 /// What an access token is issued for: the shared issuance step of every
 /// grant (node-oidc-provider's `grant_common`). Audiences (RFC 8707), a
 /// `cnf` binding (RFC 9449) and an `act` claim (RFC 8693) join it here.
@@ -79,12 +84,21 @@ pub struct IssueSpec<'a> {
     pub roles: Option<Vec<String>>,
     /// When the user signed in (RFC 9068 §2.2.1), for a user's token.
     pub auth_time: Option<i64>,
+    /// The resources the token is for (RFC 8707); none: the issuer.
+    pub resources: &'a ResourceSet,
 }
 
 impl<'a> IssueSpec<'a> {
     /// RFC 9068 §2.2: with no resource owner, `sub` names the client.
     pub fn for_client(client: &'a ClientId, scope: &'a ScopeSet) -> Self {
-        Self { subject: Subject::Client(client.clone()), client, scope, roles: None, auth_time: None }
+        Self {
+            subject: Subject::Client(client.clone()),
+            client,
+            scope,
+            roles: None,
+            auth_time: None,
+            resources: &NO_RESOURCES,
+        }
     }
 
     /// A user's token, through `client`: the user is the subject.
@@ -95,8 +109,25 @@ impl<'a> IssueSpec<'a> {
             scope,
             roles: (!user.roles.is_empty()).then(|| user.roles.clone()),
             auth_time: Some(auth_time),
+            resources: &NO_RESOURCES,
         }
     }
+
+    /// The same token, for `resources` (RFC 8707); none keeps the issuer.
+    pub fn for_resources(self, resources: &'a ResourceSet) -> Self {
+        Self { resources, ..self }
+    }
+}
+
+/// The `aud` of a token for `resources`: them, and the issuer too when
+/// there are none, or when the token is an OpenID one (userinfo is the
+/// issuer's own resource, and the app calls it with the token).
+fn audience(issuer: &str, resources: &ResourceSet, scope: &ScopeSet) -> AudienceClaim {
+    let mut audiences: Vec<String> = resources.iter().map(|r| r.as_str().to_owned()).collect();
+    if (audiences.is_empty() || scope.contains("openid")) && !audiences.iter().any(|a| a == issuer) {
+        audiences.push(issuer.to_owned());
+    }
+    AudienceClaim::of(audiences)
 }
 
 /// Signs a new access token as `spec` says. Writes nothing.
@@ -106,9 +137,7 @@ pub fn issue(ctx: &Context, spec: IssueSpec<'_>) -> Result<IssuedToken, Protocol
     let claims = AccessTokenClaims {
         iss: ctx.settings.issuer.to_string(),
         sub: spec.subject.as_str().to_owned(),
-        // The audience is this issuer's resource servers as a whole; RFC 8707
-        // resource indicators may narrow it later.
-        aud: ctx.settings.issuer.to_string(),
+        aud: audience(ctx.settings.issuer.as_str(), spec.resources, spec.scope),
         exp: now + ttl,
         iat: now,
         jti: random_token(16),
@@ -173,7 +202,9 @@ pub async fn validate(ctx: &Context, token: &str) -> Result<Option<Arc<AccessTok
     }
     let Ok(client_id) = ClientId::parse(&claims.client_id) else { return Ok(None) };
     let Some(client) = ctx.clients.get(&client_id).await? else { return Ok(None) };
-    Ok(still_granted(&claims, &client).then_some(claims))
+    let granted = still_granted(&claims, &client)
+        && resources_still_allowed(&claims.aud, &client, ctx.settings.issuer.as_str());
+    Ok(granted.then_some(claims))
 }
 
 /// Clocks of instances may differ by this much (client creation vs token issue).

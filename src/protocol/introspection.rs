@@ -3,10 +3,17 @@
 //! still good, and only with the scopes its client may still have; anything
 //! else, garbage included, is `{"active": false}` (§2.2). A refresh token
 //! is described only to the client it was issued to.
+//!
+//! Who may learn about an access token (§4): one bound to resources (its
+//! `aud` names anything other than the issuer) is described only to the
+//! clients that act for one of them (the resource's `client_ids`) and to the
+//! client it was issued to; to any other caller it is `{"active": false}`.
+//! A token for the issuer alone is described to any authenticated
+//! confidential client, as before resources existed.
 
 use serde_json::{Value, json};
 
-use crate::domain::{Client, GrantType, ProtocolError};
+use crate::domain::{Client, GrantType, ProtocolError, ResourceIndicator};
 use crate::protocol::Context;
 use crate::protocol::access_token::{self, AccessTokenClaims};
 use crate::protocol::scope_policy::ScopePolicy;
@@ -21,6 +28,9 @@ pub async fn introspect(ctx: &Context, caller: &Client, token: &str) -> Result<V
     // `token_type_hint` is only a hint (§2.1): an access token is checked
     // without a database read, so it is always tried first.
     if let Some(claims) = access_token::validate(ctx, token).await? {
+        if !may_learn_about(ctx, caller, &claims).await? {
+            return Ok(json!({"active": false}));
+        }
         return Ok(active(&claims));
     }
     Ok(refresh(ctx, caller, token).await?.unwrap_or_else(|| json!({"active": false})))
@@ -59,6 +69,27 @@ async fn refresh(ctx: &Context, caller: &Client, token: &str) -> Result<Option<V
         "iat": record.issued_at,
         "auth_time": family.auth_time,
     })))
+}
+
+/// RFC 7662 §4: whether `caller` may be told about a valid access token.
+async fn may_learn_about(
+    ctx: &Context,
+    caller: &Client,
+    claims: &AccessTokenClaims,
+) -> Result<bool, ProtocolError> {
+    let issuer = ctx.settings.issuer.as_str();
+    if !claims.aud.names_other_than(issuer) || claims.client_id == caller.id.as_str() {
+        return Ok(true);
+    }
+    for audience in claims.aud.iter().filter(|aud| *aud != issuer) {
+        let Ok(identifier) = ResourceIndicator::parse(audience) else { continue };
+        if let Some(resource) = ctx.resources.get(&identifier).await?
+            && resource.client_ids.contains(&caller.id)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn active(claims: &AccessTokenClaims) -> Value {

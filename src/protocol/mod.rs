@@ -4,6 +4,7 @@
 
 pub mod access_token;
 pub mod admin;
+pub mod audience;
 pub mod authorize;
 pub mod bearer;
 pub mod client_auth;
@@ -14,6 +15,7 @@ pub mod introspection;
 pub mod key_sealing;
 pub mod keyring;
 pub mod password;
+pub mod resources;
 pub mod revocation;
 pub mod revocation_list;
 pub mod scope_policy;
@@ -33,6 +35,7 @@ use clients::ClientRegistry;
 use cors_origins::CorsOrigins;
 use keyring::Keyring;
 use password::Passwords;
+use resources::ResourceRegistry;
 use revocation_list::RevocationList;
 use verified_tokens::VerifiedTokens;
 
@@ -60,6 +63,8 @@ pub struct Context {
     pub settings: Arc<Settings>,
     pub storage: Storage,
     pub clients: Arc<ClientRegistry>,
+    /// The registered resources (RFC 8707), cached as clients are.
+    pub resources: Arc<ResourceRegistry>,
     /// The origins browser apps may call from (see `cors_origins`).
     pub cors_origins: Arc<CorsOrigins>,
     pub keys: Arc<Keyring>,

@@ -6,6 +6,7 @@
 
 use crate::domain::scope::OIDC_SCOPES;
 use crate::domain::{Client, GrantType, ScopeSet, Subject};
+use crate::protocol::audience::Audience;
 
 /// The scopes a client may hold for one kind of subject.
 pub struct ScopePolicy<'a> {
@@ -60,6 +61,32 @@ impl<'a> ScopePolicy<'a> {
     /// What is left of an earlier grant now: its scopes still allowed.
     pub fn narrow(&self, granted: &ScopeSet) -> ScopeSet {
         granted.filter(|s| self.allows(s) && !self.left_out(s))
+    }
+
+    /// [`Self::grant`] for a token for `audience` (RFC 8707): the scopes
+    /// asked for must also belong to its resources; omitted, the
+    /// registered scope is narrowed to those that do.
+    pub fn grant_for(
+        &self,
+        requested: Option<ScopeSet>,
+        audience: &Audience,
+    ) -> Result<ScopeSet, &'static str> {
+        if audience.is_issuer() {
+            return self.grant(requested);
+        }
+        match requested {
+            None => Ok(self.narrow(&self.client.metadata.scope).filter(|s| audience.covers(s))),
+            Some(requested) if !requested.iter().all(|s| audience.covers(s)) => {
+                Err("a requested scope does not belong to the requested resources")
+            }
+            Some(requested) => self.grant(Some(requested)),
+        }
+    }
+
+    /// [`Self::narrow`] for a token for `audience`: of an earlier grant,
+    /// what is still allowed and belongs to the (possibly narrowed) resources.
+    pub fn narrow_for(&self, granted: &ScopeSet, audience: &Audience) -> ScopeSet {
+        granted.filter(|s| self.allows(s) && !self.left_out(s) && audience.covers(s))
     }
 }
 

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::{RevokedTokens, StorageError};
-use crate::domain::{ClientId, CodeChallenge, RedirectUri, ScopeSet, UserId};
+use crate::domain::{ClientId, CodeChallenge, RedirectUri, ResourceSet, ScopeSet, UserId};
 
 /// An authorization code as stored (RFC 6749 §4.1.2), under its SHA-256.
 #[derive(Debug, Clone)]
@@ -17,6 +17,8 @@ pub struct AuthorizationCodeRecord {
     /// the client's only registered one was used: RFC 6749 §4.1.3).
     pub redirect_uri: Option<RedirectUri>,
     pub scope: ScopeSet,
+    /// The resources (RFC 8707) the code grants; empty for the issuer's audience.
+    pub resources: ResourceSet,
     pub nonce: Option<String>,
     /// RFC 7636 S256 challenge, if the request carried one.
     pub code_challenge: Option<CodeChallenge>,
@@ -42,6 +44,8 @@ pub struct TokenFamily {
     pub user_id: UserId,
     /// The scope the user granted; a refresh may narrow it, never widen it.
     pub scope: ScopeSet,
+    /// The resources granted; a refresh may narrow them, never widen them.
+    pub resources: ResourceSet,
     pub auth_time: i64,
     pub created_at: i64,
     /// Absolute lifetime: no refresh token of the family works after this.

@@ -17,6 +17,7 @@ use crate::domain::{Client, ClientId, PageRequest, RedirectUri};
 mod grants;
 mod identity;
 mod postgres;
+mod resources;
 mod sqlite;
 mod sqlite_files;
 
@@ -24,6 +25,7 @@ pub use grants::{
     AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, Rotation, TokenFamily,
 };
 pub use identity::{Consent, ConsentStore, LoginThrottleStore, SessionRecord, SessionRecordStore, UserStore};
+pub use resources::ResourceStore;
 
 /// Access tokens just recorded as revoked, as `(jti, expires_at)`, for the
 /// caller to add to its instance's revocation list at once.
@@ -218,6 +220,7 @@ pub struct Storage {
     pub grants: Arc<dyn GrantStore>,
     pub sessions: Arc<dyn SessionRecordStore>,
     pub login_throttle: Arc<dyn LoginThrottleStore>,
+    pub resources: Arc<dyn ResourceStore>,
 }
 
 impl Storage {
@@ -232,6 +235,7 @@ impl Storage {
             + GrantStore
             + SessionRecordStore
             + LoginThrottleStore
+            + ResourceStore
             + 'static,
     {
         let backend = Arc::new(backend);
@@ -244,7 +248,8 @@ impl Storage {
             consents: backend.clone(),
             grants: backend.clone(),
             sessions: backend.clone(),
-            login_throttle: backend,
+            login_throttle: backend.clone(),
+            resources: backend,
         }
     }
 

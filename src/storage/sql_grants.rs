@@ -1,7 +1,7 @@
 // Authorization codes, token families and refresh tokens, in the
 // dialect-neutral SQL of `sql.rs` (included after it by both backends).
 
-use crate::domain::{CodeChallenge, RedirectUri};
+use crate::domain::{CodeChallenge, RedirectUri, ResourceSet};
 use crate::storage::{
     AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, Rotation, TokenFamily,
 };
@@ -36,12 +36,18 @@ fn code_from_row(row: &<Db as sqlx::Database>::Row) -> Result<AuthorizationCodeR
         user_id: UserId::parse(&user_id).map_err(|_| corrupt("user id"))?,
         redirect_uri,
         scope: ScopeSet::parse(&scope).map_err(|_| corrupt("scope"))?,
+        resources: resources_column(row).map_err(|_| corrupt("resources"))?,
         nonce: row.try_get("nonce")?,
         code_challenge,
         auth_time: row.try_get("auth_time")?,
         expires_at: row.try_get("expires_at")?,
         redeemed: redeemed_at.is_some(),
     })
+}
+
+fn resources_column(row: &<Db as sqlx::Database>::Row) -> Result<ResourceSet, StorageError> {
+    let resources: String = row.try_get("resources")?;
+    ResourceSet::from_stored(&resources).map_err(|e| StorageError::Corrupt(e.to_owned()))
 }
 
 fn family_from_row(row: &<Db as sqlx::Database>::Row) -> Result<TokenFamily, StorageError> {
@@ -55,6 +61,7 @@ fn family_from_row(row: &<Db as sqlx::Database>::Row) -> Result<TokenFamily, Sto
         client_id: ClientId::parse(&client_id).map_err(|_| corrupt("client id"))?,
         user_id: UserId::parse(&user_id).map_err(|_| corrupt("user id"))?,
         scope: ScopeSet::parse(&scope).map_err(|_| corrupt("scope"))?,
+        resources: resources_column(row).map_err(|_| corrupt("resources"))?,
         auth_time: row.try_get("auth_time")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
@@ -67,7 +74,7 @@ impl GrantStore for Store {
     async fn insert_code(&self, code: &AuthorizationCodeRecord) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, \
-             code_challenge, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             code_challenge, auth_time, expires_at, resources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(code.code_hash.clone())
         .bind(code.client_id.as_str().to_owned())
@@ -78,6 +85,7 @@ impl GrantStore for Store {
         .bind(code.code_challenge.as_ref().map(|c| c.as_str().to_owned()))
         .bind(code.auth_time)
         .bind(code.expires_at)
+        .bind(code.resources.to_stored())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -86,7 +94,7 @@ impl GrantStore for Store {
     async fn get_code(&self, code_hash: &[u8]) -> Result<Option<AuthorizationCodeRecord>, StorageError> {
         let row = sqlx::query(
             "SELECT code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, \
-             expires_at, redeemed_at FROM authorization_codes WHERE code_hash = $1",
+             expires_at, redeemed_at, resources FROM authorization_codes WHERE code_hash = $1",
         )
         .bind(code_hash.to_vec())
         .fetch_optional(&self.pool)
@@ -124,7 +132,7 @@ impl GrantStore for Store {
             if let Some(family) = &redemption.family {
                 sqlx::query(
                     "INSERT INTO token_families (family_id, client_id, user_id, scope, auth_time, created_at, \
-                     expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                     expires_at, resources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(family.family_id.clone())
                 .bind(family.client_id.as_str().to_owned())
@@ -133,6 +141,7 @@ impl GrantStore for Store {
                 .bind(family.auth_time)
                 .bind(family.created_at)
                 .bind(family.expires_at)
+                .bind(family.resources.to_stored())
                 .execute(&mut *tx)
                 .await?;
             }
@@ -185,7 +194,7 @@ impl GrantStore for Store {
         let row = sqlx::query(
             "SELECT r.token_hash, r.issued_at, r.idle_expires_at, r.rotated_at, r.access_jti, \
              r.access_expires_at, f.family_id, f.client_id, f.user_id, f.scope, f.auth_time, f.created_at, \
-             f.expires_at, f.revoked_at FROM refresh_tokens r \
+             f.expires_at, f.revoked_at, f.resources FROM refresh_tokens r \
              JOIN token_families f ON f.family_id = r.family_id WHERE r.token_hash = $1",
         )
         .bind(token_hash.to_vec())

@@ -12,6 +12,7 @@ include!("sql_keys.rs");
 include!("sql_identity.rs");
 include!("sql_users.rs");
 include!("sql_grants.rs");
+include!("sql_resources.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 

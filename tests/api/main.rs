@@ -6,6 +6,8 @@ mod helpers;
 
 mod admin_clients;
 mod admin_users;
+mod audience_introspection;
+mod audiences;
 mod bad_input;
 mod browser;
 mod client_authentication;
@@ -22,6 +24,7 @@ mod key_revocation;
 mod key_sealing;
 mod keys;
 mod oidc;
+mod resources_admin;
 mod revocation;
 mod revocation_limits;
 mod smoke;

@@ -23,6 +23,7 @@ pub async fn register(
     actor: &Actor,
     metadata: ClientMetadata,
 ) -> Result<(Client, Option<Secret>), ProtocolError> {
+    super::resources::check_registered(ctx, metadata.allowed_resources()).await?;
     let secret = metadata.token_endpoint_auth_method.is_confidential().then(Secret::generate);
     let client = Client {
         id: ClientId::generate(),
@@ -85,6 +86,7 @@ async fn store_metadata(
     existing: Client,
     metadata: ClientMetadata,
 ) -> Result<Client, ProtocolError> {
+    super::resources::check_registered(ctx, metadata.allowed_resources()).await?;
     let confidential = metadata.token_endpoint_auth_method.is_confidential();
     if confidential && existing.secret_hash.is_none() {
         return Err(ProtocolError::new(

@@ -1,8 +1,9 @@
-//! Managing clients and users (the admin API's rules, whoever calls them):
+//! Managing clients, resources and users (the admin API's rules, whoever calls them):
 //! what may change, what a change revokes, and which caches must forget.
 //! Every change is a security event naming the admin client that made it.
 
 pub mod clients;
+pub mod resources;
 pub mod users;
 
 use std::net::IpAddr;

@@ -26,6 +26,7 @@ pub async fn issue_code(
         user_id: user.clone(),
         redirect_uri: request.redirect_uri_named.then(|| request.redirect_uri.clone()),
         scope: request.scope.clone(),
+        resources: request.resources.clone(),
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
         auth_time,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub use code::{CODE_TTL_SECS, issue_code};
 pub use request::validate;
 
-use crate::domain::{ClientId, CodeChallenge, ErrorCode, RedirectUri, ScopeSet};
+use crate::domain::{ClientId, CodeChallenge, ErrorCode, RedirectUri, ResourceSet, ScopeSet};
 use crate::storage::StorageError;
 
 /// The `prompt` values understood (`select_account` is accepted too, and
@@ -37,6 +37,10 @@ pub struct AuthorizationRequest {
     #[serde(default = "named")]
     pub redirect_uri_named: bool,
     pub scope: ScopeSet,
+    /// The resources (RFC 8707) the code will grant: those the request
+    /// named, else the client's default; empty for the issuer's audience.
+    #[serde(default)]
+    pub resources: ResourceSet,
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<CodeChallenge>,

@@ -4,8 +4,11 @@
 //! everything else (failures go back to the client).
 
 use super::{AuthorizationRequest, AuthorizeError, Prompt, Rejection, ResponseTarget, Unredirectable};
-use crate::domain::{Client, ClientId, CodeChallenge, ErrorCode as Code, Params, RedirectUri, ScopeSet};
+use crate::domain::{
+    Client, ClientId, CodeChallenge, ErrorCode as Code, Params, RedirectUri, ResourceSet, ScopeSet,
+};
 use crate::protocol::Context;
+use crate::protocol::audience::Audience;
 use crate::protocol::id_token;
 use crate::protocol::scope_policy::ScopePolicy;
 
@@ -79,7 +82,9 @@ pub async fn validate(
     if params.get("response_mode").is_some_and(|mode| mode != "query") {
         return Err(fail(Code::InvalidRequest, "only response_mode=query is supported").into());
     }
-    let scope = scope(&policy, params.get("scope")).map_err(|d| fail(Code::InvalidScope, d))?;
+    // RFC 8707 §2: checked after the redirect URI, so sent back as any error.
+    let audience = audience(ctx, &client, params).await.map_err(|e| fail(e.code, &e.description))?;
+    let scope = scope(&policy, params.get("scope"), &audience).map_err(|d| fail(Code::InvalidScope, d))?;
     let code_challenge = pkce(&client, &scope, params).map_err(|d| fail(Code::InvalidRequest, d))?;
     let prompt = prompt(params.get("prompt")).map_err(|d| fail(Code::InvalidRequest, d))?;
     let max_age = match params.get("max_age") {
@@ -107,6 +112,7 @@ pub async fn validate(
         redirect_uri: target.redirect_uri.clone(),
         redirect_uri_named: params.get("redirect_uri").is_some(),
         scope,
+        resources: audience.indicators(),
         state: target.state.clone(),
         nonce,
         code_challenge,
@@ -158,12 +164,29 @@ fn redirect_uri(client: &Client, params: &Params) -> Result<RedirectUri, Rejecti
     }
 }
 
+/// RFC 8707 §2: the resources named (or the client's default), each valid,
+/// allowed for the client and registered; else `invalid_target`.
+async fn audience(
+    ctx: &Context,
+    client: &Client,
+    params: &Params,
+) -> Result<Audience, crate::domain::ProtocolError> {
+    let requested = ResourceSet::from_request(params.resources())?;
+    Audience::for_new_grant(ctx, client, &requested).await
+}
+
 /// RFC 6749 §3.3: the requested scope, or the registered one if omitted;
-/// OpenID Connect needs one.
-fn scope(policy: &ScopePolicy<'_>, requested: Option<&str>) -> Result<ScopeSet, &'static str> {
+/// OpenID Connect needs one. With resources, the scopes must belong to them.
+fn scope(
+    policy: &ScopePolicy<'_>,
+    requested: Option<&str>,
+    audience: &Audience,
+) -> Result<ScopeSet, &'static str> {
     let requested = requested.map(ScopeSet::parse).transpose()?;
-    let scope =
-        policy.grant(requested).map_err(|_| "this client may not ask for one of the requested scopes")?;
+    let scope = policy.grant_for(requested, audience).map_err(|error| match audience.is_issuer() {
+        true => "this client may not ask for one of the requested scopes",
+        false => error,
+    })?;
     if scope.is_empty() {
         return Err("scope is required");
     }

@@ -8,10 +8,11 @@ use super::TokenResponse;
 use super::refresh_token;
 use crate::domain::Params;
 use crate::domain::secret::{SecretHash, random_token};
-use crate::domain::{Client, CodeChallenge, CodeVerifier, GrantType, RedirectUri, ScopeSet};
+use crate::domain::{Client, CodeChallenge, CodeVerifier, GrantType, RedirectUri, ResourceSet, ScopeSet};
 use crate::domain::{ErrorCode, ProtocolError};
 use crate::protocol::Context;
 use crate::protocol::access_token::{self, IssueSpec};
+use crate::protocol::audience::Audience;
 use crate::protocol::id_token::{self, IdTokenGrant};
 use crate::protocol::scope_policy::ScopePolicy;
 use crate::protocol::security_event::{EventKind, SecurityEvent};
@@ -27,11 +28,14 @@ pub struct Request {
     pub code: Option<String>,
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
+    /// RFC 8707 §2.2: may narrow the resources the code grants.
+    pub resources: ResourceSet,
 }
 
 impl Request {
-    pub fn parse(params: &Params) -> Self {
+    pub fn parse(params: &Params, resources: ResourceSet) -> Self {
         Self {
+            resources,
             code: params.get("code").map(str::to_owned),
             redirect_uri: params.get("redirect_uri").map(str::to_owned),
             code_verifier: params.get("code_verifier").map(str::to_owned),
@@ -72,9 +76,12 @@ pub async fn grant(
         return Err(invalid_grant("redirect_uri does not match the authorization request"));
     }
     verify_pkce(record.code_challenge.as_ref(), request.code_verifier.as_deref())?;
-    // What the client may have now, of what the user granted.
-    let scope = policy.narrow(&record.scope);
-    redeem(ctx, &replay, &record, &scope, &code_hash, now).await
+    // RFC 8707 §2.2: the resources granted, or fewer; and what the client
+    // may have now, of the scopes the user granted, that belong to them.
+    let audience = Audience::within_grant(ctx, client, &record.resources, &request.resources).await?;
+    let scope = policy.narrow_for(&record.scope, &audience);
+    let grant = Grant { record: &record, scope: &scope, resources: &audience.indicators() };
+    redeem(ctx, &replay, &grant, &code_hash, now).await
 }
 
 /// Who would have replayed the code, for the security event.
@@ -84,14 +91,22 @@ struct Replay<'a> {
     address: IpAddr,
 }
 
+/// What the code grants this time: its record, and the scope and resources
+/// of the access token to issue.
+struct Grant<'a> {
+    record: &'a AuthorizationCodeRecord,
+    scope: &'a ScopeSet,
+    resources: &'a ResourceSet,
+}
+
 async fn redeem(
     ctx: &Context,
     replay: &Replay<'_>,
-    record: &AuthorizationCodeRecord,
-    scope: &ScopeSet,
+    grant: &Grant<'_>,
     code_hash: &[u8],
     now: i64,
 ) -> Result<TokenResponse, ProtocolError> {
+    let (record, scope) = (grant.record, grant.scope);
     let client = replay.client;
     let user = ctx.storage.users.get_user(&record.user_id).await?;
     let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
@@ -100,7 +115,8 @@ async fn redeem(
     if user.is_disabled() {
         return Err(invalid_grant("the user is disabled"));
     }
-    let issued = access_token::issue(ctx, IssueSpec::for_user(&client.id, &user, scope, record.auth_time))?;
+    let spec = IssueSpec::for_user(&client.id, &user, scope, record.auth_time).for_resources(grant.resources);
+    let issued = access_token::issue(ctx, spec)?;
     // RFC 7591 §2: refresh tokens only for a client registered with their
     // grant (whose scope `ScopePolicy` has already rid of `offline_access`).
     // Not issuing one is a complete answer (RFC 6749 §5.1).
@@ -110,6 +126,8 @@ async fn redeem(
         client_id: client.id.clone(),
         user_id: user.id.clone(),
         scope: scope.clone(),
+        // The whole grant: a refresh may ask for any of it again (§2.2).
+        resources: record.resources.clone(),
         auth_time: record.auth_time,
         created_at: now,
         expires_at: now + ctx.settings.refresh_token_ttl.as_secs() as i64,

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::domain::{Client, ErrorCode, GrantType, Params, ProtocolError};
+use crate::domain::{Client, ErrorCode, GrantType, Params, ProtocolError, ResourceSet};
 use crate::protocol::Context;
 use crate::protocol::access_token::IssuedToken;
 
@@ -38,13 +38,15 @@ impl TryFrom<&Params> for TokenRequest {
                 format!("grant_type {name:?} is not supported"),
             )
         })?;
+        // RFC 8707 §2: every grant may name resources, parsed once here.
+        let resources = ResourceSet::from_request(params.resources())?;
         Ok(match grant {
             GrantType::AuthorizationCode => {
-                Self::AuthorizationCode(authorization_code::Request::parse(params))
+                Self::AuthorizationCode(authorization_code::Request::parse(params, resources))
             }
-            GrantType::RefreshToken => Self::RefreshToken(refresh_token::Request::parse(params)),
+            GrantType::RefreshToken => Self::RefreshToken(refresh_token::Request::parse(params, resources)),
             GrantType::ClientCredentials => {
-                Self::ClientCredentials(client_credentials::Request::parse(params))
+                Self::ClientCredentials(client_credentials::Request::parse(params, resources))
             }
         })
     }
@@ -102,6 +104,6 @@ pub async fn exchange(
             authorization_code::grant(ctx, client, address, request).await
         }
         TokenRequest::RefreshToken(request) => refresh_token::grant(ctx, client, address, request).await,
-        TokenRequest::ClientCredentials(request) => client_credentials::grant(ctx, client, request),
+        TokenRequest::ClientCredentials(request) => client_credentials::grant(ctx, client, request).await,
     }
 }

@@ -7,10 +7,11 @@ use std::net::IpAddr;
 use super::TokenResponse;
 use crate::domain::Params;
 use crate::domain::secret::{SecretHash, random_token};
-use crate::domain::{Client, GrantType, ScopeSet};
+use crate::domain::{Client, GrantType, ResourceSet, ScopeSet};
 use crate::domain::{ErrorCode, ProtocolError};
 use crate::protocol::Context;
 use crate::protocol::access_token::{self, IssueSpec, IssuedToken};
+use crate::protocol::audience::Audience;
 use crate::protocol::id_token::{self, IdTokenGrant};
 use crate::protocol::scope_policy::ScopePolicy;
 use crate::protocol::security_event::{EventKind, SecurityEvent};
@@ -75,11 +76,14 @@ pub fn is_live(token: &RefreshTokenRecord, family: &TokenFamily, now: i64) -> bo
 pub struct Request {
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
+    /// RFC 8707 §2.2: may narrow the resources the family grants.
+    pub resources: ResourceSet,
 }
 
 impl Request {
-    pub fn parse(params: &Params) -> Self {
+    pub fn parse(params: &Params, resources: ResourceSet) -> Self {
         Self {
+            resources,
             refresh_token: params.get("refresh_token").map(str::to_owned),
             scope: params.get("scope").map(str::to_owned),
         }
@@ -116,9 +120,11 @@ pub async fn grant(
     if !is_live(&token, &family, now) {
         return Err(invalid_grant("the refresh token has expired or been revoked"));
     }
+    // RFC 8707 §2.2: the resources may be narrowed, never widened.
+    let audience = Audience::within_grant(ctx, client, &family.resources, &request.resources).await?;
     // §6: the scope may be narrowed, never widened beyond the original
-    // grant, nor beyond what the client may have now.
-    let grantable = policy.narrow(&family.scope);
+    // grant, nor beyond what the client may have now (for those resources).
+    let grantable = policy.narrow_for(&family.scope, &audience);
     let scope = match request.scope.as_deref() {
         None => grantable.clone(),
         Some(value) => ScopeSet::parse(value).map_err(ProtocolError::invalid_scope)?,
@@ -133,7 +139,9 @@ pub async fn grant(
     if user.is_disabled() {
         return Err(invalid_grant("the user is disabled"));
     }
-    let issued = access_token::issue(ctx, IssueSpec::for_user(&client.id, &user, &scope, family.auth_time))?;
+    let resources = audience.indicators();
+    let spec = IssueSpec::for_user(&client.id, &user, &scope, family.auth_time).for_resources(&resources);
+    let issued = access_token::issue(ctx, spec)?;
     let (refresh_token, record) = successor(ctx, &family, &issued, now);
     // Exactly one of several concurrent uses gets past this point.
     match ctx.storage.grants.rotate_refresh_token(&presented, &record, now).await? {

@@ -4,6 +4,7 @@
 
 mod clients;
 mod paging;
+mod resources;
 mod users;
 
 use axum::Router;
@@ -28,6 +29,8 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(clients::show).put(clients::replace).patch(clients::patch).delete(clients::delete),
         )
         .route(routes::ADMIN_CLIENT_SECRET, post(clients::rotate_secret))
+        .route(routes::ADMIN_RESOURCES, get(resources::list).post(resources::create))
+        .route(routes::ADMIN_RESOURCE, get(resources::show).patch(resources::patch).delete(resources::delete))
         .route(routes::ADMIN_USERS, get(users::list).post(users::create))
         .route(routes::ADMIN_USER, get(users::show).patch(users::update).delete(users::delete))
         .route(routes::ADMIN_USER_CONSENTS, get(users::consents))
@@ -74,7 +77,7 @@ async fn admin_client(
         .ok_or_else(|| (bearer::invalid_token(), None))?;
     // RFC 9068 §4: a resource server checks it is the audience; the admin
     // API is this issuer's own resource.
-    if claims.aud != state.settings.issuer.as_str() {
+    if !claims.aud.contains(state.settings.issuer.as_str()) {
         return Err((bearer::invalid_token(), None));
     }
     // Only a client acting for itself (`client_credentials`) administers:

@@ -12,7 +12,7 @@ use super::page_form::{PageForm, PageQuery};
 use super::pages::{self, ConsentForm, ScopeLine};
 use super::session::{self, PendingAuthorization, SignedIn};
 use crate::domain::Params;
-use crate::domain::{Client, ErrorCode, ScopeSet};
+use crate::domain::{Client, ErrorCode, ResourceSet, ScopeSet};
 use crate::protocol::authorize::AuthorizeError;
 use crate::storage::Consent;
 use crate::web::AppState;
@@ -55,6 +55,7 @@ async fn render(state: &AppState, session: &Session, request_id: &str) -> Result
         client_name: client.metadata.client_name.clone().unwrap_or_else(|| client.id.as_str().to_owned()),
         username: user.username.as_str().to_owned(),
         scopes: pending.request.scope.iter().map(describe).collect(),
+        resources: resource_names(state, &pending.request.resources).await?,
     };
     Ok(pages::consent_page(&state.settings.issuer, &form))
 }
@@ -84,6 +85,16 @@ async fn decide(state: &AppState, session: &Session, params: &Params) -> Result<
     Ok(authorize::issue_code(state, request, &user)
         .await
         .unwrap_or_else(|failure| failure.into_response(&state.settings.issuer)))
+}
+
+/// How the consent page names each resource: its name, else its identifier.
+async fn resource_names(state: &AppState, resources: &ResourceSet) -> Result<Vec<String>, PageError> {
+    let mut names = Vec::with_capacity(resources.len());
+    for identifier in resources.iter() {
+        let resource = state.resources.get(identifier).await?;
+        names.push(resource.map_or_else(|| identifier.to_string(), |r| r.display_name().to_owned()));
+    }
+    Ok(names)
 }
 
 fn union(previous: Option<ScopeSet>, requested: &ScopeSet) -> ScopeSet {

@@ -10,10 +10,12 @@
 #![allow(dead_code)]
 
 mod endpoints;
+mod resources;
 mod security_log;
 mod tokens;
 mod users;
 
+pub use resources::{claims_of, merge};
 pub use security_log::{security_events, security_log};
 pub use tokens::sign_raw;
 

@@ -5,6 +5,7 @@
 //! browser is [`user_agent::UserAgent`].
 
 mod anonymous_requests;
+mod audiences;
 mod authorize_errors;
 mod busy_sign_in;
 mod code_flow;

@@ -29,7 +29,7 @@ async fn a_stored_code_reads_back_unredeemed(backend: Backend) {
     assert_eq!(read.code_hash, stored.code_hash);
     assert_eq!((read.client_id, read.user_id), (client.id, user.id));
     assert_eq!(read.redirect_uri, stored.redirect_uri);
-    assert_eq!(read.scope, stored.scope);
+    assert_eq!((read.scope, read.resources), (stored.scope, stored.resources));
     assert_eq!((read.nonce, read.code_challenge), (stored.nonce, stored.code_challenge));
     assert_eq!((read.auth_time, read.expires_at), (NOW, NOW + 60));
     assert!(!read.redeemed);

@@ -6,6 +6,7 @@ mod clients_and_revocations;
 mod codes;
 mod migrations;
 mod refresh_tokens;
+mod resources;
 mod revocation_sync;
 mod sessions_and_throttle;
 mod user_changes;
@@ -16,8 +17,8 @@ use std::collections::BTreeSet;
 use castellan::domain::client::ResponseType;
 use castellan::domain::secret::{Secret, SecretHash, random_token};
 use castellan::domain::{
-    Client, ClientId, ClientMetadata, CodeChallenge, GrantType, IdTokenAlgorithm, RedirectUri, ScopeSet,
-    TokenEndpointAuthMethod, User, UserId, Username,
+    Client, ClientId, ClientMetadata, CodeChallenge, GrantType, IdTokenAlgorithm, RedirectUri, ResourceSet,
+    ScopeSet, TokenEndpointAuthMethod, User, UserId, Username,
 };
 use castellan::storage::{
     AuthorizationCodeRecord, CodeRedemption, RefreshTokenRecord, RevokedTokens, Storage, TokenFamily,
@@ -40,6 +41,14 @@ pub fn random_jti() -> String {
 
 pub fn scope(value: &str) -> ScopeSet {
     ScopeSet::parse(value).expect("a valid scope")
+}
+
+pub fn indicator(value: &str) -> castellan::domain::ResourceIndicator {
+    castellan::domain::ResourceIndicator::parse(value).expect("a valid resource indicator")
+}
+
+pub fn resources(values: &[&str]) -> ResourceSet {
+    ResourceSet::from_request(values.iter().copied()).expect("valid resource indicators")
 }
 
 pub fn user(username: &str) -> User {
@@ -74,6 +83,8 @@ pub fn client(id: &str) -> Client {
             first_party: false,
             // Not the default, so a round trip shows it is kept.
             require_pkce: Some(false),
+            resources: vec![indicator("https://api.example.com/a"), indicator("https://api.example.com/b")],
+            default_resource: Some(indicator("https://api.example.com/b")),
         },
         issued_at: NOW,
     }
@@ -95,6 +106,7 @@ pub fn code(client: &Client, user: &User, now: i64) -> AuthorizationCodeRecord {
         user_id: user.id.clone(),
         redirect_uri: Some(RedirectUri::parse("https://client.example/callback").expect("a valid URI")),
         scope: scope("openid offline_access"),
+        resources: resources(&["https://api.example.com/a", "urn:example:b"]),
         nonce: Some("n-0S6_WzA2Mj".to_owned()),
         code_challenge: Some(
             CodeChallenge::parse("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM").expect("S256"),
@@ -112,6 +124,7 @@ pub fn family(family_id: &str, client: &Client, user: &User, now: i64) -> TokenF
         client_id: client.id.clone(),
         user_id: user.id.clone(),
         scope: scope("openid offline_access"),
+        resources: resources(&["https://api.example.com/a"]),
         auth_time: now,
         created_at: now,
         expires_at: now + 30 * 86_400,

@@ -31,6 +31,7 @@ async fn a_refresh_token_rotates_once_and_presenting_it_again_is_already_rotated
         (grant.family_id.as_str(), first.access_jti.as_str())
     );
     assert_eq!((family.client_id, family.user_id, family.revoked), (client.id, user.id, false));
+    assert_eq!(family.resources, super::resources(&["https://api.example.com/a"]));
 
     let second = refresh_token(&grant.family_id, NOW + 100);
     let rotation = storage.grants.rotate_refresh_token(&first.token_hash, &second, NOW + 100).await;

@@ -52,6 +52,8 @@ pub struct ConsentForm {
     pub client_name: String,
     pub username: String,
     pub scopes: Vec<ScopeLine>,
+    /// The names (else identifiers) of the resources (RFC 8707) asked for.
+    pub resources: Vec<String>,
 }
 
 /// The sign-out confirmation: posts `csrf_token` and the non-empty optional fields to `routes::END_SESSION`.

@@ -35,6 +35,7 @@ fn consent_form(client_name: &str, username: &str) -> ConsentForm {
             ScopeLine { scope: "openid".into(), description: "Confirm who you are".into() },
             ScopeLine { scope: "email".into(), description: "See your email address".into() },
         ],
+        resources: vec!["Orders <API>".into()],
     }
 }
 
@@ -131,6 +132,7 @@ async fn consent_page_names_client_user_scopes_and_has_allow_and_deny() {
     assert!(html.contains("Signed in as <b>alice</b>"));
     assert!(html.contains("<span>See your email address</span> <code>email</code>"));
     assert!(html.contains("<span>Confirm who you are</span> <code>openid</code>"));
+    assert!(html.contains("<li>Orders &#60;API&#62;</li>"), "the resources asked for, escaped");
     assert_eq!(count(&html, "type=\"submit\""), 2);
     assert!(html.contains("name=\"decision\" value=\"Allow\" class=\"button primary\">Allow</button>"));
     assert!(html.contains("name=\"decision\" value=\"Deny\" class=\"button secondary\">Deny</button>"));

@@ -1,0 +1,114 @@
+//! Which resources a token is for (RFC 8707), beside `scope_policy`'s
+//! rule of which scopes: the one owner of "may this client have a token for
+//! these resources, and which scopes belong to them", used at every issue
+//! (authorize, client_credentials, code, refresh) and every validation.
+//!
+//! - A new grant (authorize, client_credentials) is for the resources the
+//!   request names, else the client's `default_resource`, else the issuer
+//!   alone (today's audience, so clients without resources keep working).
+//! - Each named resource must be a valid indicator, one the client may
+//!   request (`resources`, `default_resource`) and registered; otherwise
+//!   `invalid_target` (§2), never silently dropped.
+//! - A code exchange and a refresh may narrow the resources granted, never
+//!   widen them (§2.2).
+//! - With resources, the scopes must belong to them, or be the OpenID or
+//!   Castellan scopes, which every audience understands.
+
+use std::sync::Arc;
+
+use crate::domain::resource::invalid_target;
+use crate::domain::scope::{ADMIN_SCOPE, OIDC_SCOPES};
+use crate::domain::{AudienceClaim, Client, ProtocolError, Resource, ResourceIndicator, ResourceSet};
+use crate::protocol::Context;
+
+/// The resources a token is for; none means the issuer's own audience.
+#[derive(Debug, Default)]
+pub struct Audience {
+    resources: Vec<Arc<Resource>>,
+}
+
+impl Audience {
+    /// The audience of a new grant: the resources `requested`, else the
+    /// client's default resource, else the issuer.
+    pub async fn for_new_grant(
+        ctx: &Context,
+        client: &Client,
+        requested: &ResourceSet,
+    ) -> Result<Self, ProtocolError> {
+        if requested.is_empty() {
+            return match &client.metadata.default_resource {
+                Some(default) => Self::resolve(ctx, client, std::iter::once(default)).await,
+                None => Ok(Self::default()),
+            };
+        }
+        Self::resolve(ctx, client, requested.iter()).await
+    }
+
+    /// The audience of a token issued from an earlier grant (a code, a
+    /// refresh token): `requested` if it is within `granted` (RFC 8707
+    /// §2.2), all of `granted` if none is named.
+    pub async fn within_grant(
+        ctx: &Context,
+        client: &Client,
+        granted: &ResourceSet,
+        requested: &ResourceSet,
+    ) -> Result<Self, ProtocolError> {
+        if requested.is_empty() {
+            return Self::resolve(ctx, client, granted.iter()).await;
+        }
+        if !requested.is_subset_of(granted) {
+            return Err(invalid_target("a resource was not part of the grant"));
+        }
+        Self::resolve(ctx, client, requested.iter()).await
+    }
+
+    /// Each of `identifiers`, if the client may ask for it and it is registered.
+    async fn resolve(
+        ctx: &Context,
+        client: &Client,
+        identifiers: impl Iterator<Item = &ResourceIndicator>,
+    ) -> Result<Self, ProtocolError> {
+        let mut resources = Vec::new();
+        for identifier in identifiers {
+            if !client.metadata.allows_resource(identifier) {
+                return Err(invalid_target("this client may not request one of the resources"));
+            }
+            let resource = ctx.resources.get(identifier).await?;
+            resources.push(resource.ok_or_else(|| invalid_target("a resource is not registered"))?);
+        }
+        Ok(Self { resources })
+    }
+
+    /// Whether this is the issuer's own audience (no resource).
+    pub fn is_issuer(&self) -> bool {
+        self.resources.is_empty()
+    }
+
+    /// Whether a token for this audience may carry `scope`: any scope for
+    /// the issuer; for resources, one they define, or an OpenID or
+    /// Castellan scope.
+    pub fn covers(&self, scope: &str) -> bool {
+        self.is_issuer()
+            || OIDC_SCOPES.contains(&scope)
+            || scope == ADMIN_SCOPE
+            || self.resources.iter().any(|r| r.scopes.contains(scope))
+    }
+
+    /// The resource indicators, as a grant records them.
+    pub fn indicators(&self) -> ResourceSet {
+        self.resources.iter().map(|r| r.identifier.clone()).collect()
+    }
+
+    pub fn resources(&self) -> &[Arc<Resource>] {
+        &self.resources
+    }
+}
+
+/// Whether the client, as registered now, may still have a token for each
+/// resource the token names: an admin who takes a resource from a client
+/// cuts the tokens it holds for it.
+pub fn resources_still_allowed(aud: &AudienceClaim, client: &Client, issuer: &str) -> bool {
+    aud.iter()
+        .filter(|aud| *aud != issuer)
+        .all(|aud| client.metadata.allowed_resources().any(|r| r.as_str() == aud))
+}
