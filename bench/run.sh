@@ -9,6 +9,8 @@
 # drives three endpoints with wrk:
 #
 #   token       POST /oauth2/token       grant_type=client_credentials (Basic auth)
+#   token-res   POST /oauth2/token       the same with resource=<a registered
+#                                        resource> (RFC 8707): aud is the resource
 #   introspect  POST /oauth2/introspect  token=<valid access token>    (Basic auth)
 #   jwks        GET  /oauth2/jwks
 #
@@ -62,6 +64,9 @@
 #   BENCH_SIGNINS         password sign-ins in the sign-in run (default 1000)
 #   BENCH_SIGNIN_CONCURRENCY  browsers signing in at once (default 32)
 #   BENCH_SIGNINS_ONLY    1 to run only the sign-ins (no wrk runs)
+#   BENCH_WRK_ONLY        1 to run only token, token-res, introspect and jwks
+#                         (no sign-ins, no browser flows)
+#   BENCH_RESOURCE        0 to skip token-res (for a build without resources)
 #   BENCH_SKIP_BUILD      1 to use the existing target/release/castellan as is
 #   BENCH_PORT            the loopback port the server listens on (default: a
 #                         free one, chosen at each start)
@@ -91,6 +96,8 @@ SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 SIGNINS=${BENCH_SIGNINS:-1000}
 SIGNIN_CONCURRENCY=${BENCH_SIGNIN_CONCURRENCY:-32}
 SIGNINS_ONLY=${BENCH_SIGNINS_ONLY:-0}
+WRK_ONLY=${BENCH_WRK_ONLY:-0}
+RESOURCE=${BENCH_RESOURCE:-1}
 REFRESH_FAMILIES=${BENCH_REFRESH_FAMILIES:-64}
 ID_TOKEN_ALG=${BENCH_ID_TOKEN_ALG:-RS256}
 PERF_DIR=${BENCH_PERF_DIR:-}
@@ -478,7 +485,7 @@ measure() {
     fi
     local target_rps="" verdict=ok
     case $name in
-        token) target_rps=$TARGET_TOKEN_RPS ;;
+        token | token-res) target_rps=$TARGET_TOKEN_RPS ;;
         introspect) target_rps=$TARGET_INTROSPECT_RPS ;;
         code) target_rps=$TARGET_CODE_RPS ;;
         refresh) target_rps=$TARGET_REFRESH_RPS ;;
@@ -489,7 +496,7 @@ measure() {
     # The p99 target is for the single-round-trip endpoints; the browser
     # flows have req/s targets only.
     case $name in
-        token | introspect | jwks) ((p99 < TARGET_P99_US)) || verdict=MISS ;;
+        token | token-res | introspect | jwks) ((p99 < TARGET_P99_US)) || verdict=MISS ;;
     esac
     ((exhausted == 0)) || verdict=SHORT
     ((errors == 0)) || verdict=ERRORS
@@ -602,6 +609,21 @@ bench_signins() {
         "$(mb "$peak_kb")" "$peak_verdict" "$(mb "$after_kb")" "$after_verdict")")
 }
 
+# bench_token_for_a_resource BACKEND ADMIN_TOKEN — client_credentials naming
+# a registered resource (RFC 8707), which becomes the token's aud.
+bench_token_for_a_resource() {
+    local backend=$1 admin_token=$2 resource=https://api.bench.example created auth
+    http 201 -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+        -d "{\"identifier\":\"$resource\",\"name\":\"bench API\",\"scopes\":[\"read\",\"write\"]}" \
+        "$BASE/admin/resources" >/dev/null
+    created=$(http 201 -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+        -d "{\"grant_types\":[\"client_credentials\"],\"redirect_uris\":[],\"response_types\":[],\"scope\":\"read write\",\"resources\":[\"$resource\"]}" \
+        "$BASE/admin/clients")
+    auth=$(basic_auth "$(json_get client_id <<<"$created")" "$(json_get client_secret <<<"$created")")
+    run_wrk "$backend" token-res POST /oauth2/token \
+        "grant_type=client_credentials&resource=https%3A%2F%2Fapi.bench.example" "$auth"
+}
+
 bench_backend() {
     local backend=$1 database_url=$2
     start_server "$backend" "$database_url"
@@ -627,12 +649,13 @@ bench_backend() {
     local idle_kb peak_kb after_kb
     idle_kb=$(proc_kb "$SERVER_PID" VmRSS)
 
-    bench_signins "$backend" "$admin_token"
+    [[ $WRK_ONLY == 1 ]] || bench_signins "$backend" "$admin_token"
     if [[ $SIGNINS_ONLY != 1 ]]; then
         run_wrk "$backend" token POST /oauth2/token "grant_type=client_credentials" "$auth"
+        [[ $RESOURCE != 1 ]] || bench_token_for_a_resource "$backend" "$admin_token"
         run_wrk "$backend" introspect POST /oauth2/introspect "token=$token" "$auth"
         run_wrk "$backend" jwks GET /oauth2/jwks "" ""
-        bench_browser_flows "$backend" "$admin_token"
+        [[ $WRK_ONLY == 1 ]] || bench_browser_flows "$backend" "$admin_token"
     fi
 
     peak_kb=$(proc_kb "$SERVER_PID" VmHWM)

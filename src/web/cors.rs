@@ -10,13 +10,20 @@
 //! reads a cookie (clients authenticate with their request, RFC 6749 §2.3),
 //! so a page has no reason to send one cross-origin.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
 use axum::routing::MethodRouter;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower::{Layer, Service};
+use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 
 use crate::protocol::cors_origins::CorsOrigins;
 use crate::web::AppState;
@@ -55,7 +62,7 @@ pub fn client_origins(route: MethodRouter<AppState>, origins: &Arc<CorsOrigins>)
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers([header::WWW_AUTHENTICATE, header::RETRY_AFTER])
         .max_age(PREFLIGHT_MAX_AGE);
-    with_preflight(route, cors)
+    route.options(|| async { StatusCode::NO_CONTENT }).layer(OnlyWithOrigin(cors))
 }
 
 /// The layer answers every `OPTIONS` (a preflight) itself. The `OPTIONS`
@@ -63,4 +70,50 @@ pub fn client_origins(route: MethodRouter<AppState>, origins: &Arc<CorsOrigins>)
 /// rather than answering 405.
 fn with_preflight(route: MethodRouter<AppState>, cors: CorsLayer) -> MethodRouter<AppState> {
     route.options(|| async { StatusCode::NO_CONTENT }).layer(cors)
+}
+
+/// `cors`, for requests that carry an `Origin` only (what a browser sends
+/// cross-origin, and with every preflight). The rest — every service,
+/// gateway and script calling the token endpoint — go straight to the
+/// route and pay nothing for CORS. Their answers are `no-store`, so no
+/// cache can hand one to a browser in place of one made for its origin.
+#[derive(Clone)]
+struct OnlyWithOrigin(CorsLayer);
+
+impl<S: Clone> Layer<S> for OnlyWithOrigin {
+    type Service = OnlyWithOriginService<S>;
+
+    fn layer(&self, route: S) -> Self::Service {
+        OnlyWithOriginService { with_cors: self.0.layer(route.clone()), route }
+    }
+}
+
+#[derive(Clone)]
+struct OnlyWithOriginService<S> {
+    with_cors: Cors<S>,
+    route: S,
+}
+
+impl<S> Service<Request> for OnlyWithOriginService<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // Both are axum routes, always ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if request.headers().contains_key(header::ORIGIN) {
+            let answer = self.with_cors.call(request);
+            Box::pin(answer)
+        } else {
+            Box::pin(self.route.call(request))
+        }
+    }
 }
