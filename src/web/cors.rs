@@ -22,8 +22,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use axum::routing::MethodRouter;
-use tower::{Layer, Service};
-use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
+use tower::{Layer, Service, ServiceExt};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::protocol::cors_origins::CorsOrigins;
 use crate::web::AppState;
@@ -41,7 +41,7 @@ pub fn any_origin(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
         .allow_methods([Method::GET, Method::HEAD])
         .max_age(PREFLIGHT_MAX_AGE)
         .vary([]);
-    with_preflight(route, cors)
+    with_preflight(route, cors, Some(HeaderValue::from_static("*")))
 }
 
 /// `route`, readable from the origins of registered redirect URIs, errors
@@ -62,35 +62,47 @@ pub fn client_origins(route: MethodRouter<AppState>, origins: &Arc<CorsOrigins>)
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers([header::WWW_AUTHENTICATE, header::RETRY_AFTER])
         .max_age(PREFLIGHT_MAX_AGE);
-    route.options(|| async { StatusCode::NO_CONTENT }).layer(OnlyWithOrigin(cors))
+    with_preflight(route, cors, None)
 }
 
 /// The layer answers every `OPTIONS` (a preflight) itself. The `OPTIONS`
 /// route it wraps is there so the method router hands it `OPTIONS` at all,
 /// rather than answering 405.
-fn with_preflight(route: MethodRouter<AppState>, cors: CorsLayer) -> MethodRouter<AppState> {
-    route.options(|| async { StatusCode::NO_CONTENT }).layer(cors)
+fn with_preflight(
+    route: MethodRouter<AppState>,
+    cors: CorsLayer,
+    always: Option<HeaderValue>,
+) -> MethodRouter<AppState> {
+    route.options(|| async { StatusCode::NO_CONTENT }).layer(OnlyWithOrigin { cors: Arc::new(cors), always })
 }
 
 /// `cors`, for requests that carry an `Origin` only (what a browser sends
 /// cross-origin, and with every preflight). The rest — every service,
-/// gateway and script calling the token endpoint — go straight to the
-/// route and pay nothing for CORS. Their answers are `no-store`, so no
-/// cache can hand one to a browser in place of one made for its origin.
+/// gateway and script — go straight to the route and pay nothing for CORS
+/// (the layer is built per browser request, so the route's service stays
+/// cheap to clone), except the one fixed header `always` if given: a public
+/// document's `Access-Control-Allow-Origin: *`, so that a shared cache
+/// holding an answer fetched without `Origin` still serves browsers right.
+/// The other routes' answers are `no-store`: no cache can hand one to a
+/// browser in place of one made for its origin.
 #[derive(Clone)]
-struct OnlyWithOrigin(CorsLayer);
+struct OnlyWithOrigin {
+    cors: Arc<CorsLayer>,
+    always: Option<HeaderValue>,
+}
 
 impl<S: Clone> Layer<S> for OnlyWithOrigin {
     type Service = OnlyWithOriginService<S>;
 
     fn layer(&self, route: S) -> Self::Service {
-        OnlyWithOriginService { with_cors: self.0.layer(route.clone()), route }
+        OnlyWithOriginService { cors: self.cors.clone(), always: self.always.clone(), route }
     }
 }
 
 #[derive(Clone)]
 struct OnlyWithOriginService<S> {
-    with_cors: Cors<S>,
+    cors: Arc<CorsLayer>,
+    always: Option<HeaderValue>,
     route: S,
 }
 
@@ -104,16 +116,22 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // Both are axum routes, always ready.
+        // An axum route, always ready.
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
         if request.headers().contains_key(header::ORIGIN) {
-            let answer = self.with_cors.call(request);
-            Box::pin(answer)
-        } else {
-            Box::pin(self.route.call(request))
+            return Box::pin(self.cors.layer(self.route.clone()).oneshot(request));
+        }
+        let answer = self.route.call(request);
+        match self.always.clone() {
+            None => Box::pin(answer),
+            Some(allow_origin) => Box::pin(async move {
+                let mut response = answer.await?;
+                response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
+                Ok(response)
+            }),
         }
     }
 }
