@@ -144,6 +144,7 @@ impl Config {
             client_cache_ttl: seconds(&get, "CASTELLAN_CLIENT_CACHE_TTL", 5, 0..=300)?,
             sync_interval: seconds(&get, "CASTELLAN_SYNC_INTERVAL", 1, 1..=60)?,
             protocol: Settings {
+                userinfo_audience: issuer.endpoint(crate::web::routes::USERINFO),
                 issuer,
                 access_token_ttl: seconds(
                     &get,

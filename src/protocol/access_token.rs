@@ -12,9 +12,9 @@ use crate::domain::ProtocolError;
 use crate::domain::secret::random_token;
 use crate::domain::{AudienceClaim, Client, ClientId, ResourceSet, ScopeSet, Subject, User};
 use crate::domain::{KeyAlgorithm, KeyMaterial};
-use crate::protocol::Context;
 use crate::protocol::audience::resources_still_allowed;
 use crate::protocol::scope_policy::ScopePolicy;
+use crate::protocol::{Context, Settings};
 
 /// RFC 9068 §2.1: the `typ` header of an access token.
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -119,13 +119,17 @@ impl<'a> IssueSpec<'a> {
     }
 }
 
-/// The `aud` of a token for `resources`: them, and the issuer too when
-/// there are none, or when the token is an OpenID one (userinfo is the
-/// issuer's own resource, and the app calls it with the token).
-fn audience(issuer: &str, resources: &ResourceSet, scope: &ScopeSet) -> AudienceClaim {
+/// The `aud` of a token for `resources`: the issuer when there are none;
+/// else them, and for an OpenID token the userinfo endpoint too (the app
+/// calls userinfo with it). Never the issuer beside resources: a server that
+/// accepts the issuer's own audience must not take a token meant for another.
+fn audience(settings: &Settings, resources: &ResourceSet, scope: &ScopeSet) -> AudienceClaim {
+    if resources.is_empty() {
+        return AudienceClaim::of(vec![settings.issuer.to_string()]);
+    }
     let mut audiences: Vec<String> = resources.iter().map(|r| r.as_str().to_owned()).collect();
-    if (audiences.is_empty() || scope.contains("openid")) && !audiences.iter().any(|a| a == issuer) {
-        audiences.push(issuer.to_owned());
+    if scope.contains("openid") {
+        audiences.push(settings.userinfo_audience.clone());
     }
     AudienceClaim::of(audiences)
 }
@@ -137,7 +141,7 @@ pub fn issue(ctx: &Context, spec: IssueSpec<'_>) -> Result<IssuedToken, Protocol
     let claims = AccessTokenClaims {
         iss: ctx.settings.issuer.to_string(),
         sub: spec.subject.as_str().to_owned(),
-        aud: audience(ctx.settings.issuer.as_str(), spec.resources, spec.scope),
+        aud: audience(&ctx.settings, spec.resources, spec.scope),
         exp: now + ttl,
         iat: now,
         jti: random_token(16),
@@ -202,8 +206,8 @@ pub async fn validate(ctx: &Context, token: &str) -> Result<Option<Arc<AccessTok
     }
     let Ok(client_id) = ClientId::parse(&claims.client_id) else { return Ok(None) };
     let Some(client) = ctx.clients.get(&client_id).await? else { return Ok(None) };
-    let granted = still_granted(&claims, &client)
-        && resources_still_allowed(&claims.aud, &client, ctx.settings.issuer.as_str());
+    let granted =
+        still_granted(&claims, &client) && resources_still_allowed(&claims.aud, &client, &ctx.settings);
     Ok(granted.then_some(claims))
 }
 

@@ -17,9 +17,9 @@
 use std::sync::Arc;
 
 use crate::domain::resource::invalid_target;
-use crate::domain::scope::{ADMIN_SCOPE, OIDC_SCOPES};
+use crate::domain::scope::OIDC_SCOPES;
 use crate::domain::{AudienceClaim, Client, ProtocolError, Resource, ResourceIndicator, ResourceSet};
-use crate::protocol::Context;
+use crate::protocol::{Context, Settings};
 
 /// The resources a token is for; none means the issuer's own audience.
 #[derive(Debug, Default)]
@@ -85,12 +85,12 @@ impl Audience {
     }
 
     /// Whether a token for this audience may carry `scope`: any scope for
-    /// the issuer; for resources, one they define, or an OpenID or
-    /// Castellan scope.
+    /// the issuer; for resources, one they define, or an OpenID scope.
+    /// Castellan's own `admin` is for the issuer only: a resource never
+    /// defined it, and the admin API refuses a token without the issuer.
     pub fn covers(&self, scope: &str) -> bool {
         self.is_issuer()
             || OIDC_SCOPES.contains(&scope)
-            || scope == ADMIN_SCOPE
             || self.resources.iter().any(|r| r.scopes.contains(scope))
     }
 
@@ -107,8 +107,13 @@ impl Audience {
 /// Whether the client, as registered now, may still have a token for each
 /// resource the token names: an admin who takes a resource from a client
 /// cuts the tokens it holds for it.
-pub fn resources_still_allowed(aud: &AudienceClaim, client: &Client, issuer: &str) -> bool {
+pub fn resources_still_allowed(aud: &AudienceClaim, client: &Client, settings: &Settings) -> bool {
     aud.iter()
-        .filter(|aud| *aud != issuer)
+        .filter(|aud| !is_own_audience(settings, aud))
         .all(|aud| client.metadata.allowed_resources().any(|r| r.as_str() == aud))
+}
+
+/// Whether `aud` is one of Castellan's own: the issuer, or userinfo.
+pub fn is_own_audience(settings: &Settings, aud: &str) -> bool {
+    aud == settings.issuer.as_str() || aud == settings.userinfo_audience
 }

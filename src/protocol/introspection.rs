@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::domain::{Client, GrantType, ProtocolError, ResourceIndicator};
 use crate::protocol::Context;
 use crate::protocol::access_token::{self, AccessTokenClaims};
+use crate::protocol::audience::is_own_audience;
 use crate::protocol::scope_policy::ScopePolicy;
 use crate::protocol::token::refresh_token;
 
@@ -81,7 +82,7 @@ async fn may_learn_about(
     if !claims.aud.names_other_than(issuer) || claims.client_id == caller.id.as_str() {
         return Ok(true);
     }
-    for audience in claims.aud.iter().filter(|aud| *aud != issuer) {
+    for audience in claims.aud.iter().filter(|aud| !is_own_audience(&ctx.settings, aud)) {
         let Ok(identifier) = ResourceIndicator::parse(audience) else { continue };
         if let Some(resource) = ctx.resources.get(&identifier).await?
             && resource.client_ids.contains(&caller.id)

@@ -54,6 +54,11 @@ pub struct Settings {
     /// How many tokens one client may revoke per minute (RFC 7009 requests),
     /// which bounds how fast it can grow every instance's revocation list.
     pub revocation_rate: u32,
+    /// The userinfo endpoint's URL: the audience an OpenID token for
+    /// resources carries besides them, so that the app can still call
+    /// userinfo with it, while a server that accepts the issuer's own
+    /// audience does not take it (RFC 8707 §2, RFC 9068 §4).
+    pub userinfo_audience: String,
 }
 
 /// What every protocol function reads: settings, storage, the per-instance

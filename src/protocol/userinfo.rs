@@ -12,8 +12,10 @@ use crate::protocol::id_token::UserClaims;
 pub async fn userinfo(ctx: &Context, token: &str) -> Result<Value, ProtocolError> {
     let claims = access_token::validate(ctx, token).await?.ok_or_else(bearer::invalid_token)?;
     // RFC 9068 §4: userinfo is the issuer's own resource; a token only for
-    // other resources is not meant for it.
-    if !claims.aud.contains(ctx.settings.issuer.as_str()) {
+    // other resources is not meant for it (an OpenID one for resources names
+    // userinfo itself).
+    let settings = &ctx.settings;
+    if !claims.aud.contains(settings.issuer.as_str()) && !claims.aud.contains(&settings.userinfo_audience) {
         return Err(bearer::invalid_token());
     }
     let scope = ScopeSet::parse(&claims.scope).map_err(|_| bearer::invalid_token())?;

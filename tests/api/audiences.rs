@@ -123,13 +123,18 @@ async fn a_scope_not_belonging_to_the_resource_is_invalid_scope(backend: Backend
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")), "not the client's: {body}");
 }
 
-/// RFC 9068 §4: the admin API is the issuer's resource; a token only for
-/// another resource is `invalid_token` there, even with the admin scope.
+/// RFC 9068 §4: the admin API is the issuer's resource. Castellan's `admin`
+/// scope is never put in a token for another resource (no resource defines
+/// it), and a token only for another resource is `invalid_token` there.
 async fn a_resource_only_token_is_refused_by_the_admin_api(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create_resource(ORDERS, "orders:read", &[]).await;
     let (id, secret) = app.service_client_with("admin orders:read", json!({"resources": [ORDERS]})).await;
     let params = [("resource", ORDERS), ("scope", "admin")];
+    let (status, body) = app.client_credentials((&id, &secret), &params).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")), "{body}");
+
+    let params = [("resource", ORDERS), ("scope", "orders:read")];
     let (status, body) = app.client_credentials((&id, &secret), &params).await;
     assert_eq!(status, 200, "{body}");
     let token = body["access_token"].as_str().unwrap();

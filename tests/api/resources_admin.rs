@@ -73,6 +73,12 @@ async fn a_resource_identifier_must_be_an_absolute_uri_without_fragment(backend:
         let (status, answer) = app.create_resource_with(body.clone()).await;
         assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_request")), "{body}: {answer}");
     }
+    // The issuer's own URL would make a resource's tokens pass for the issuer's.
+    for own in [app.address.clone(), format!("{}/", app.address), format!("{}/oauth2/userinfo", app.address)]
+    {
+        let (status, answer) = app.create_resource_with(json!({"identifier": own})).await;
+        assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_request")), "{own}: {answer}");
+    }
     let (status, _) = app.create_resource_with(json!({"identifier": "urn:example:orders"})).await;
     assert_eq!(status, 201, "a URN is an absolute URI");
 }

@@ -20,6 +20,16 @@ pub async fn register(
     actor: &Actor,
     fields: ResourceFields,
 ) -> Result<Resource, ProtocolError> {
+    // The issuer (or a URL under it) as a resource would make its tokens
+    // look like the issuer's own: described to every confidential client,
+    // accepted by userinfo and the admin API.
+    let issuer = ctx.settings.issuer.as_str().trim_end_matches('/');
+    let identifier = fields.identifier.as_str();
+    if identifier.trim_end_matches('/') == issuer || identifier.starts_with(&format!("{issuer}/")) {
+        return Err(ProtocolError::invalid_request(
+            "identifier must not be Castellan's own issuer URL or a URL under it",
+        ));
+    }
     let now = ctx.clock.now();
     let resource = Resource {
         id: ResourceId::generate(),

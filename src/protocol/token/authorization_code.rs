@@ -80,7 +80,12 @@ pub async fn grant(
     // may have now, of the scopes the user granted, that belong to them.
     let audience = Audience::within_grant(ctx, client, &record.resources, &request.resources).await?;
     let scope = policy.narrow_for(&record.scope, &audience);
-    let grant = Grant { record: &record, scope: &scope, resources: &audience.indicators() };
+    let grant = Grant {
+        record: &record,
+        scope: &scope,
+        family_scope: policy.narrow(&record.scope),
+        resources: &audience.indicators(),
+    };
     redeem(ctx, &replay, &grant, &code_hash, now).await
 }
 
@@ -95,7 +100,11 @@ struct Replay<'a> {
 /// of the access token to issue.
 struct Grant<'a> {
     record: &'a AuthorizationCodeRecord,
+    /// This access token's scope: of the grant, what belongs to its audience.
     scope: &'a ScopeSet,
+    /// What a refresh may ask for again: the whole grant the client may
+    /// still have, whatever this exchange narrowed it to (RFC 8707 §2.2).
+    family_scope: ScopeSet,
     resources: &'a ResourceSet,
 }
 
@@ -125,7 +134,7 @@ async fn redeem(
         family_id: random_token(16),
         client_id: client.id.clone(),
         user_id: user.id.clone(),
-        scope: scope.clone(),
+        scope: grant.family_scope.clone(),
         // The whole grant: a refresh may ask for any of it again (§2.2).
         resources: record.resources.clone(),
         auth_time: record.auth_time,

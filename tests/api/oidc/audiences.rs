@@ -1,7 +1,7 @@
 //! RFC 8707 resource indicators in the code flow, through the real
 //! `openidconnect` client: `resource` at the authorization endpoint, narrowed
 //! (never widened) at the code exchange and at each refresh; an OpenID token
-//! also names the issuer, so userinfo still takes it.
+//! also names the userinfo endpoint (not the issuer), so userinfo still takes it.
 
 use openidconnect::{AuthorizationCode, OAuth2TokenResponse, PkceCodeVerifier, RefreshToken};
 use serde_json::json;
@@ -20,6 +20,7 @@ both_backends!(
     a_refresh_narrows_the_resources_and_never_widens_them,
     a_resource_not_allowed_at_the_authorization_endpoint_is_redirected_as_invalid_target,
     a_resource_only_token_is_invalid_token_at_userinfo,
+    an_exchange_narrowed_to_one_resource_leaves_the_others_to_a_refresh,
 );
 
 /// Three resources; a client that may use all three, and a user.
@@ -81,11 +82,36 @@ async fn the_code_flow_grants_the_resources_asked_for_and_the_exchange_may_narro
     let response = exchange(&app, &rp, &code, &auth.verifier, &[ORDERS]).await.expect("the code is redeemed");
     let access = response.access_token().secret().clone();
     let claims = app.verify_offline(&access).await.expect("a valid token");
-    assert_eq!(claims["aud"], json!([ORDERS, app.address]), "the resource, and the issuer for userinfo");
+    let userinfo = format!("{}/oauth2/userinfo", app.address);
+    assert_eq!(claims["aud"], json!([ORDERS, userinfo]), "the resource, and userinfo (not the issuer)");
     assert_eq!(claims["scope"], "openid orders:read", "the other resource's scope is left out");
     let endpoint = oidc_endpoint(&app, "userinfo_endpoint").await;
     let userinfo = app.http.get(endpoint).bearer_auth(&access).send().await.unwrap();
     assert_eq!(userinfo.status(), 200);
+}
+
+/// RFC 8707 §2.2: narrowing the code exchange to one resource shapes that
+/// access token only; the refresh token keeps the whole grant, so a refresh
+/// for another granted resource gets that resource's scopes.
+async fn an_exchange_narrowed_to_one_resource_leaves_the_others_to_a_refresh(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = setup(&app).await;
+    let scopes = ["orders:read", "billing:read", "offline_access"];
+    let (auth, callback) = authorize(&app, &rp, &scopes, &[ORDERS, BILLING]).await;
+    let code = code_of(&app, &callback, &auth);
+    let response = exchange(&app, &rp, &code, &auth.verifier, &[ORDERS]).await.expect("the code is redeemed");
+    assert_eq!(claims_of(response.access_token().secret())["scope"], "openid orders:read offline_access");
+    let token = RefreshToken::new(response.refresh_token().expect("a refresh token").secret().clone());
+    let refreshed = rp
+        .oidc
+        .exchange_refresh_token(&token)
+        .unwrap()
+        .add_extra_param("resource", BILLING)
+        .request_async(&app.http)
+        .await
+        .expect("a refresh for the other resource");
+    let claims = claims_of(refreshed.access_token().secret());
+    assert_eq!(claims["scope"], "openid billing:read offline_access", "{claims}");
 }
 
 async fn the_code_exchange_cannot_widen_the_resources(backend: Backend) {
@@ -103,7 +129,8 @@ async fn a_refresh_narrows_the_resources_and_never_widens_them(backend: Backend)
     let scopes = ["orders:read", "billing:read", "offline_access"];
     let (auth, callback) = authorize(&app, &rp, &scopes, &[ORDERS, BILLING]).await;
     let tokens = rp.redeem(&app, &callback, &auth).await;
-    assert_eq!(claims_of(&tokens.access_token)["aud"], json!([ORDERS, BILLING, app.address]));
+    let userinfo = format!("{}/oauth2/userinfo", app.address);
+    assert_eq!(claims_of(&tokens.access_token)["aud"], json!([ORDERS, BILLING, userinfo]));
     let refresh = |token: String, resources: &'static [&'static str]| {
         let rp = &rp;
         let app = &app;
@@ -118,13 +145,13 @@ async fn a_refresh_narrows_the_resources_and_never_widens_them(backend: Backend)
     };
     let narrowed = refresh(tokens.refresh_token.clone().unwrap(), &[BILLING]).await.expect("narrowed");
     let claims = claims_of(narrowed.access_token().secret());
-    assert_eq!(claims["aud"], json!([BILLING, app.address]));
+    assert_eq!(claims["aud"], json!([BILLING, userinfo]));
     assert_eq!(claims["scope"], "openid billing:read offline_access");
     let next = narrowed.refresh_token().unwrap().secret().clone();
     // HR is the client's, but was not granted: refused, whatever was granted before.
     assert_eq!(error_code(refresh(next.clone(), &[HR]).await), "invalid_target");
     let whole = refresh(next, &[]).await.expect("the whole grant again");
-    assert_eq!(claims_of(whole.access_token().secret())["aud"], json!([ORDERS, BILLING, app.address]));
+    assert_eq!(claims_of(whole.access_token().secret())["aud"], json!([ORDERS, BILLING, userinfo]));
 }
 
 async fn a_resource_not_allowed_at_the_authorization_endpoint_is_redirected_as_invalid_target(
