@@ -25,6 +25,10 @@ use crate::protocol::{Context, Settings};
 #[derive(Debug, Default)]
 pub struct Audience {
     resources: Vec<Arc<Resource>>,
+    /// For the issuer's audience, the resources the client may ask for by
+    /// name: their scopes are theirs, and a token any server trusting the
+    /// issuer accepts must not carry them.
+    withheld: Vec<Arc<Resource>>,
 }
 
 impl Audience {
@@ -38,7 +42,7 @@ impl Audience {
         if requested.is_empty() {
             return match &client.metadata.default_resource {
                 Some(default) => Self::resolve(ctx, client, std::iter::once(default)).await,
-                None => Ok(Self::default()),
+                None => Self::issuer_for(ctx, client).await,
             };
         }
         Self::resolve(ctx, client, requested.iter()).await
@@ -62,6 +66,16 @@ impl Audience {
         Self::resolve(ctx, client, requested.iter()).await
     }
 
+    /// The issuer's audience for `client`, withholding the scopes of the
+    /// resources it may name (read from the cache; none for most clients).
+    async fn issuer_for(ctx: &Context, client: &Client) -> Result<Self, ProtocolError> {
+        let mut withheld = Vec::new();
+        for identifier in client.metadata.allowed_resources() {
+            withheld.extend(ctx.resources.get(identifier).await?);
+        }
+        Ok(Self { resources: Vec::new(), withheld })
+    }
+
     /// Each of `identifiers`, if the client may ask for it and it is registered.
     async fn resolve(
         ctx: &Context,
@@ -76,7 +90,7 @@ impl Audience {
             let resource = ctx.resources.get(identifier).await?;
             resources.push(resource.ok_or_else(|| invalid_target("a resource is not registered"))?);
         }
-        Ok(Self { resources })
+        Ok(Self { resources, withheld: Vec::new() })
     }
 
     /// Whether this is the issuer's own audience (no resource).
@@ -84,14 +98,22 @@ impl Audience {
         self.resources.is_empty()
     }
 
-    /// Whether a token for this audience may carry `scope`: any scope for
-    /// the issuer; for resources, one they define, or an OpenID scope.
-    /// Castellan's own `admin` is for the issuer only: a resource never
-    /// defined it, and the admin API refuses a token without the issuer.
+    /// Whether a token for this audience may carry `scope`: for the issuer,
+    /// any scope no withheld resource defines; for resources, one they
+    /// define, or an OpenID scope. Castellan's own `admin` is for the issuer
+    /// only: a resource never defined it, and the admin API refuses a token
+    /// without the issuer.
     pub fn covers(&self, scope: &str) -> bool {
-        self.is_issuer()
-            || OIDC_SCOPES.contains(&scope)
-            || self.resources.iter().any(|r| r.scopes.contains(scope))
+        if self.is_issuer() {
+            return !self.withheld.iter().any(|r| r.scopes.contains(scope));
+        }
+        OIDC_SCOPES.contains(&scope) || self.resources.iter().any(|r| r.scopes.contains(scope))
+    }
+
+    /// Whether this is the issuer's audience with nothing withheld: today's
+    /// rules, untouched.
+    pub fn is_plain_issuer(&self) -> bool {
+        self.is_issuer() && self.withheld.is_empty()
     }
 
     /// The resource indicators, as a grant records them.

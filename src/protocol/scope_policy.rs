@@ -71,13 +71,16 @@ impl<'a> ScopePolicy<'a> {
         requested: Option<ScopeSet>,
         audience: &Audience,
     ) -> Result<ScopeSet, &'static str> {
-        if audience.is_issuer() {
+        if audience.is_plain_issuer() {
             return self.grant(requested);
         }
         match requested {
             None => Ok(self.narrow(&self.client.metadata.scope).filter(|s| audience.covers(s))),
             Some(requested) if !requested.iter().all(|s| audience.covers(s)) => {
-                Err("a requested scope does not belong to the requested resources")
+                Err(match audience.is_issuer() {
+                    true => "a requested scope belongs to a resource: name it with the resource parameter",
+                    false => "a requested scope does not belong to the requested resources",
+                })
             }
             Some(requested) => self.grant(Some(requested)),
         }

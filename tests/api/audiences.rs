@@ -18,6 +18,7 @@ both_backends!(
     a_token_for_two_resources_has_both_as_an_array_audience,
     a_request_without_resource_gets_the_default_resource,
     a_client_without_resources_keeps_the_issuer_as_audience,
+    a_token_for_the_issuer_never_carries_a_resources_scopes,
     an_unknown_malformed_or_not_allowed_resource_is_invalid_target,
     more_than_ten_resources_are_invalid_target,
     a_scope_not_belonging_to_the_resource_is_invalid_scope,
@@ -121,6 +122,23 @@ async fn a_scope_not_belonging_to_the_resource_is_invalid_scope(backend: Backend
     let params = [("resource", ORDERS), ("scope", "orders:write")];
     let (status, body) = app.client_credentials((&id, &secret), &params).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")), "not the client's: {body}");
+}
+
+/// A client that may name resources but has no default gets the issuer's
+/// audience when it names none: such a token is accepted by every server
+/// that trusts the issuer, so it never carries a scope a resource defines.
+async fn a_token_for_the_issuer_never_carries_a_resources_scopes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_resource(ORDERS, "orders:read", &[]).await;
+    let (id, secret) = app.service_client_with("reports orders:read", json!({"resources": [ORDERS]})).await;
+    let (status, body) = app.client_credentials((&id, &secret), &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let claims = claims_of(body["access_token"].as_str().unwrap());
+    assert_eq!((&claims["aud"], &claims["scope"]), (&json!(app.address), &json!("reports")), "{claims}");
+    let (status, body) = app.client_credentials((&id, &secret), &[("scope", "orders:read")]).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")), "{body}");
+    let (status, body) = app.client_credentials((&id, &secret), &[("resource", ORDERS)]).await;
+    assert_eq!(status, 200, "named, the resource's scope is given: {body}");
 }
 
 /// RFC 9068 §4: the admin API is the issuer's resource. Castellan's `admin`
