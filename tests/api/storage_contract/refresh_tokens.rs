@@ -25,7 +25,7 @@ async fn a_refresh_token_rotates_once_and_presenting_it_again_is_already_rotated
 
     let (read, family) =
         storage.grants.get_refresh_token(&first.token_hash).await.expect("get").expect("token");
-    assert!(!read.rotated);
+    assert!(read.rotated_at.is_none());
     assert_eq!(
         (read.family_id.as_str(), read.access_jti.as_str()),
         (grant.family_id.as_str(), first.access_jti.as_str())
@@ -37,9 +37,9 @@ async fn a_refresh_token_rotates_once_and_presenting_it_again_is_already_rotated
     let rotation = storage.grants.rotate_refresh_token(&first.token_hash, &second, NOW + 100).await;
     assert_eq!(rotation.expect("rotate"), Rotation::Rotated);
     let (read, _) = storage.grants.get_refresh_token(&first.token_hash).await.expect("get").expect("token");
-    assert!(read.rotated);
+    assert_eq!(read.rotated_at, Some(NOW + 100));
     let (read, _) = storage.grants.get_refresh_token(&second.token_hash).await.expect("get").expect("token");
-    assert!(!read.rotated);
+    assert!(read.rotated_at.is_none());
     assert_eq!((read.issued_at, read.access_jti), (NOW + 100, second.access_jti.clone()));
 
     // A replay of the first token: refused, and its would-be successor is not stored.
@@ -109,7 +109,7 @@ async fn a_refresh_token_of_an_expired_family_does_not_rotate(backend: Backend) 
     assert_eq!(rotation.await.expect("rotate"), Rotation::FamilyEnded);
     let (read, _) =
         storage.grants.get_refresh_token(&grant.refresh.token_hash).await.expect("get").expect("token");
-    assert!(!read.rotated, "a refused rotation leaves the token as it was");
+    assert!(read.rotated_at.is_none(), "a refused rotation leaves the token as it was");
 }
 
 /// Of 20 concurrent uses of one refresh token on a pool of 8 connections,
