@@ -31,7 +31,8 @@ impl RefreshReuseGrace {
     /// for a confidential client, the only kind that can prove a retry is
     /// its own (a public client's copy may be a thief's).
     pub fn parse(value: Option<i64>, confidential: bool) -> Result<Self, ProtocolError> {
-        let invalid = |description: &'static str| ProtocolError::new(ErrorCode::InvalidClientMetadata, description);
+        let invalid =
+            |description: &'static str| ProtocolError::new(ErrorCode::InvalidClientMetadata, description);
         let seconds = value.unwrap_or(0);
         let seconds = u8::try_from(seconds)
             .ok()
