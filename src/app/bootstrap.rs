@@ -31,6 +31,7 @@ pub async fn ensure_admin_client(
             require_pkce: None,
             resources: Vec::new(),
             default_resource: None,
+            refresh_token_reuse_grace: Default::default(),
         },
         issued_at: now,
     };

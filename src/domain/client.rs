@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub use super::client_id::ClientId;
 use super::secret::{Secret, SecretHash};
 use super::{ErrorCode, ProtocolError};
-use super::{RedirectUri, ResourceIndicator, ScopeSet};
+use super::{RedirectUri, RefreshReuseGrace, ResourceIndicator, ScopeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -123,6 +123,9 @@ pub struct ClientMetadata {
     /// issuer as the audience.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_resource: Option<ResourceIndicator>,
+    /// Castellan's extension (see `refresh_policy`); confidential clients only.
+    #[serde(default, skip_serializing_if = "RefreshReuseGrace::is_none")]
+    pub refresh_token_reuse_grace: RefreshReuseGrace,
 }
 
 impl ClientMetadata {
@@ -214,6 +217,7 @@ pub struct ClientMetadataRequest {
     pub require_pkce: Option<bool>,
     pub resources: Option<Vec<String>>,
     pub default_resource: Option<String>,
+    pub refresh_token_reuse_grace: Option<i64>,
 }
 
 fn invalid(description: impl Into<String>) -> ProtocolError {
@@ -291,6 +295,10 @@ impl ClientMetadataRequest {
             require_pkce: self.require_pkce,
             resources,
             default_resource,
+            refresh_token_reuse_grace: RefreshReuseGrace::parse(
+                self.refresh_token_reuse_grace,
+                token_endpoint_auth_method.is_confidential(),
+            )?,
         };
         check_consistency(&metadata)?;
         Ok(metadata)

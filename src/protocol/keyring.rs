@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use super::MAX_ACCESS_TOKEN_TTL_SECS;
 use crate::domain::sealing::SEALING_KEY_BYTES;
-use crate::domain::{Clock, KeyAlgorithm, KeyEncryptionKey, KeyError, KeyMaterial, SealingKey};
+use crate::domain::{
+    Clock, KeyAlgorithm, KeyEncryptionKey, KeyError, KeyMaterial, RefreshSuccessorKey, SealingKey,
+};
 use crate::storage::{KeyStore, StorageError, StoredKey};
 
 /// How often each instance re-reads the signing keys (to pick up a rotation).
@@ -60,10 +62,14 @@ pub struct Keyring {
     /// Seals what browsers carry between pages for us (a pending
     /// authorization request, for one): shared by every instance.
     browser_sealing_key: SealingKey,
+    /// Derives each refresh token's successor from it (see `refresh_policy`).
+    refresh_successor_key: RefreshSuccessorKey,
 }
 
 /// The name under which the browser sealing key is stored.
 const BROWSER_SEALING_KEY: &str = "browser-sealing-key";
+/// The name under which the refresh successor key is stored.
+const REFRESH_SUCCESSOR_KEY: &str = "refresh-successor-key";
 
 impl Keyring {
     /// Makes sure each algorithm has an active key, then loads them all.
@@ -93,6 +99,7 @@ impl Keyring {
             keys: RwLock::new(Arc::default()),
             last_unknown_kid_reload: Mutex::new(None),
             browser_sealing_key: SealingKey::from_bytes([0; SEALING_KEY_BYTES]),
+            refresh_successor_key: RefreshSuccessorKey::from_bytes(&[0; SEALING_KEY_BYTES]),
         };
         if keyring.encryption_key.is_some() {
             let sealed = keyring.seal_plaintext().await?;
@@ -106,6 +113,8 @@ impl Keyring {
             }
         }
         keyring.browser_sealing_key = keyring.shared_secret(BROWSER_SEALING_KEY).await?;
+        let successor_key = keyring.shared_secret(REFRESH_SUCCESSOR_KEY).await?;
+        keyring.refresh_successor_key = RefreshSuccessorKey::from_bytes(successor_key.as_bytes());
         let published = keyring.store.published_keys(keyring.clock.now()).await?;
         for algorithm in KeyAlgorithm::ALL {
             let has_active = published.iter().any(|k| k.alg == algorithm.name() && k.retired_at.is_none());
@@ -122,6 +131,10 @@ impl Keyring {
 
     pub fn browser_sealing_key(&self) -> &SealingKey {
         &self.browser_sealing_key
+    }
+
+    pub fn refresh_successor_key(&self) -> &RefreshSuccessorKey {
+        &self.refresh_successor_key
     }
 
     pub(super) fn new_stored_key(&self, algorithm: KeyAlgorithm) -> Result<StoredKey, KeyError> {

@@ -22,6 +22,9 @@ pub enum EventKind {
     AdminRequestRefused,
     AuthorizationCodeReplayed,
     RefreshTokenReplayed,
+    /// A rotated refresh token retried within its client's reuse grace,
+    /// answered with the same successor.
+    RefreshTokenRetried,
     /// An admin created, changed or deleted something (`detail` says what).
     AdminChange,
 }
@@ -37,6 +40,7 @@ impl EventKind {
             Self::AdminRequestRefused => "admin_request_refused",
             Self::AuthorizationCodeReplayed => "authorization_code_replayed",
             Self::RefreshTokenReplayed => "refresh_token_replayed",
+            Self::RefreshTokenRetried => "refresh_token_retried",
             Self::AdminChange => "admin_change",
         }
     }

@@ -59,8 +59,8 @@ pub struct RefreshTokenRecord {
     pub family_id: String,
     pub issued_at: i64,
     pub idle_expires_at: i64,
-    /// Set once the token has been exchanged for its successor.
-    pub rotated: bool,
+    /// When the token was exchanged for its successor, if it was.
+    pub rotated_at: Option<i64>,
     pub access_jti: String,
     pub access_expires_at: i64,
 }
@@ -73,6 +73,25 @@ pub enum Rotation {
     AlreadyRotated,
     /// Its family was revoked or expired meanwhile.
     FamilyEnded,
+}
+
+/// What became of a rotated refresh token retried within its client's reuse
+/// grace (see `GrantStore::retry_rotation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// The successor is still unused: it is the answer again.
+    SameSuccessor,
+    /// Rotated before the grace began, or its successor was used since: a replay.
+    Reused,
+    /// Its family was revoked or expired meanwhile.
+    FamilyEnded,
+}
+
+/// An access token issued under a family, to be revoked with it.
+#[derive(Debug, Clone)]
+pub struct FamilyAccessToken {
+    pub jti: String,
+    pub expires_at: i64,
 }
 
 #[async_trait]
@@ -108,6 +127,21 @@ pub trait GrantStore: Send + Sync {
         successor: &RefreshTokenRecord,
         now: i64,
     ) -> Result<Rotation, StorageError>;
+    /// A retry of `token_hash` (already rotated) by a client with a reuse
+    /// grace: `SameSuccessor` if it was rotated at or after `rotated_since`
+    /// into `successor_hash` of the same family, which is neither rotated
+    /// nor idle-expired at `now`; then `access` (issued for the retry) is
+    /// recorded under the family. Decided under the family's lock, like a
+    /// rotation, so a concurrent use of the successor or revocation of the
+    /// family makes it `Reused` or `FamilyEnded`.
+    async fn retry_rotation(
+        &self,
+        token_hash: &[u8],
+        successor_hash: &[u8],
+        rotated_since: i64,
+        now: i64,
+        access: &FamilyAccessToken,
+    ) -> Result<Retry, StorageError>;
     /// Revokes a family: its refresh tokens stop working and the access
     /// tokens issued with them are recorded as revoked.
     async fn revoke_family(&self, family_id: &str, now: i64) -> Result<RevokedTokens, StorageError>;

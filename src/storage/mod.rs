@@ -22,7 +22,8 @@ mod sqlite;
 mod sqlite_files;
 
 pub use grants::{
-    AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, Rotation, TokenFamily,
+    AuthorizationCodeRecord, CodeRedemption, FamilyAccessToken, GrantStore, RefreshTokenRecord, Retry,
+    Rotation, TokenFamily,
 };
 pub use identity::{Consent, ConsentStore, LoginThrottleStore, SessionRecord, SessionRecordStore, UserStore};
 pub use resources::ResourceStore;

@@ -3,15 +3,18 @@
 
 use crate::domain::{CodeChallenge, RedirectUri, ResourceSet};
 use crate::storage::{
-    AuthorizationCodeRecord, CodeRedemption, GrantStore, RefreshTokenRecord, Rotation, TokenFamily,
+    AuthorizationCodeRecord, CodeRedemption, FamilyAccessToken, GrantStore, RefreshTokenRecord, Retry, Rotation,
+    TokenFamily,
 };
 
-/// The access tokens issued under one family: with each refresh token, and
-/// for the code that started it.
+/// The access tokens issued under one family: with each refresh token, for
+/// the code that started it, and for retries within a reuse grace.
 const FAMILY_ACCESS_TOKENS: &str = "SELECT access_jti AS jti, access_expires_at AS expires_at \
      FROM refresh_tokens WHERE family_id = $1 \
      UNION ALL SELECT access_jti AS jti, access_expires_at AS expires_at \
-     FROM authorization_codes WHERE family_id = $1";
+     FROM authorization_codes WHERE family_id = $1 \
+     UNION ALL SELECT access_jti AS jti, access_expires_at AS expires_at \
+     FROM refresh_retry_access_tokens WHERE family_id = $1";
 
 fn code_from_row(row: &<Db as sqlx::Database>::Row) -> Result<AuthorizationCodeRecord, StorageError> {
     let corrupt = |what: &str| StorageError::Corrupt(format!("authorization code: {what}"));
@@ -202,13 +205,12 @@ impl GrantStore for Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let family = family_from_row(&row)?;
-        let rotated_at: Option<i64> = row.try_get("rotated_at")?;
         let token = RefreshTokenRecord {
             token_hash: row.try_get("token_hash")?,
             family_id: family.family_id.clone(),
             issued_at: row.try_get("issued_at")?,
             idle_expires_at: row.try_get("idle_expires_at")?,
-            rotated: rotated_at.is_some(),
+            rotated_at: row.try_get("rotated_at")?,
             access_jti: row.try_get("access_jti")?,
             access_expires_at: row.try_get("access_expires_at")?,
         };
@@ -251,6 +253,60 @@ impl GrantStore for Store {
             insert_refresh_token_in(&mut tx, &successor).await?;
             tx.commit().await?;
             Ok(Rotation::Rotated)
+        })
+        .await
+    }
+
+    async fn retry_rotation(
+        &self,
+        token_hash: &[u8],
+        successor_hash: &[u8],
+        rotated_since: i64,
+        now: i64,
+        access: &FamilyAccessToken,
+    ) -> Result<Retry, StorageError> {
+        let pool = self.pool.clone();
+        let (token_hash, successor_hash, access) = (token_hash.to_vec(), successor_hash.to_vec(), access.clone());
+        detached(async move {
+            let mut tx = pool.begin().await?;
+            // The family's lock, as in a rotation: a concurrent rotation of
+            // the successor or revocation of the family comes before or after.
+            let family = sqlx::query(
+                "UPDATE token_families SET revoked_at = revoked_at WHERE family_id = \
+                 (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) \
+                 AND revoked_at IS NULL AND expires_at > $2 RETURNING family_id",
+            )
+            .bind(token_hash.clone())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(family) = family else { return Ok(Retry::FamilyEnded) };
+            let family_id: String = family.try_get("family_id")?;
+            let successor = sqlx::query(
+                "SELECT s.token_hash FROM refresh_tokens t JOIN refresh_tokens s ON s.family_id = t.family_id \
+                 WHERE t.token_hash = $1 AND t.rotated_at >= $2 AND s.token_hash = $3 \
+                 AND s.rotated_at IS NULL AND s.idle_expires_at > $4",
+            )
+            .bind(token_hash)
+            .bind(rotated_since)
+            .bind(successor_hash)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if successor.is_none() {
+                return Ok(Retry::Reused);
+            }
+            sqlx::query(
+                "INSERT INTO refresh_retry_access_tokens (family_id, access_jti, access_expires_at) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(family_id)
+            .bind(access.jti)
+            .bind(access.expires_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Retry::SameSuccessor)
         })
         .await
     }

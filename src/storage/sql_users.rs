@@ -60,7 +60,10 @@ async fn end_user_grants(
         revoke_selected(
             tx,
             "SELECT r.access_jti AS jti, r.access_expires_at AS expires_at FROM refresh_tokens r \
-             JOIN token_families f ON f.family_id = r.family_id WHERE f.user_id = $1",
+             JOIN token_families f ON f.family_id = r.family_id WHERE f.user_id = $1 \
+             UNION ALL SELECT a.access_jti AS jti, a.access_expires_at AS expires_at \
+             FROM refresh_retry_access_tokens a \
+             JOIN token_families f ON f.family_id = a.family_id WHERE f.user_id = $1",
             user_id,
             now,
         )

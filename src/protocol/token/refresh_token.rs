@@ -1,6 +1,9 @@
 //! The `refresh_token` grant (RFC 6749 §6) with rotation and reuse
 //! detection (RFC 9700 §4.14.2): every use returns a new refresh token, and
-//! presenting a used one revokes its whole family.
+//! presenting a used one revokes its whole family. A confidential client
+//! registered with a reuse grace (FAPI 2.0 security profile §5.3.2.1) that
+//! retries within it gets the same successor again (derived from the token
+//! it replaces: `refresh_policy`), with a new access token.
 
 use std::net::IpAddr;
 
@@ -15,7 +18,7 @@ use crate::protocol::audience::Audience;
 use crate::protocol::id_token::{self, IdTokenGrant};
 use crate::protocol::scope_policy::ScopePolicy;
 use crate::protocol::security_event::{EventKind, SecurityEvent};
-use crate::storage::{RefreshTokenRecord, Rotation, TokenFamily};
+use crate::storage::{FamilyAccessToken, RefreshTokenRecord, Retry, Rotation, TokenFamily};
 
 fn invalid_grant(description: &'static str) -> ProtocolError {
     ProtocolError::new(ErrorCode::InvalidGrant, description)
@@ -31,36 +34,36 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     SecretHash::of_bytes(token.as_bytes()).as_bytes().to_vec()
 }
 
-/// A new refresh token of `family` (256 random bits) and its record (only
-/// the hash is stored), issued with the access token `with`.
-fn successor(
+/// The record of `token`, a new refresh token of `family` (only its hash
+/// is stored), issued with the access token `with`.
+fn record_of(
     ctx: &Context,
+    token: &str,
     family: &TokenFamily,
     with: &IssuedToken,
     now: i64,
-) -> (String, RefreshTokenRecord) {
-    let token = random_token(32);
+) -> RefreshTokenRecord {
     let idle_expires_at = (now + ctx.settings.refresh_token_idle_ttl.as_secs() as i64).min(family.expires_at);
-    let record = RefreshTokenRecord {
-        token_hash: token_hash(&token),
+    RefreshTokenRecord {
+        token_hash: token_hash(token),
         family_id: family.family_id.clone(),
         issued_at: now,
         idle_expires_at,
-        rotated: false,
+        rotated_at: None,
         access_jti: with.claims.jti.clone(),
         access_expires_at: with.claims.exp,
-    };
-    (token, record)
+    }
 }
 
-/// The first refresh token of a new family.
+/// The first refresh token of a new family (256 random bits).
 pub async fn issue(
     ctx: &Context,
     family: &TokenFamily,
     with: &IssuedToken,
     now: i64,
 ) -> Result<String, ProtocolError> {
-    let (token, record) = successor(ctx, family, with, now);
+    let token = random_token(32);
+    let record = record_of(ctx, &token, family, with, now);
     ctx.storage.grants.insert_refresh_token(&record).await?;
     Ok(token)
 }
@@ -68,7 +71,7 @@ pub async fn issue(
 /// Whether a refresh token may still be used at `now` (its family's
 /// revocation and reuse are checked by the caller).
 pub fn is_live(token: &RefreshTokenRecord, family: &TokenFamily, now: i64) -> bool {
-    !token.rotated && !family.revoked && token.idle_expires_at > now && family.expires_at > now
+    token.rotated_at.is_none() && !family.revoked && token.idle_expires_at > now && family.expires_at > now
 }
 
 /// RFC 6749 §6 parameters, as sent: each is checked where the RFC's order
@@ -107,19 +110,27 @@ pub async fn grant(
                 "this client may not use the refresh_token grant",
             )
         })?;
-    let presented = token_hash(super::required(request.refresh_token.as_deref(), "refresh_token")?);
+    let presented_token = super::required(request.refresh_token.as_deref(), "refresh_token")?;
+    let presented = token_hash(presented_token);
     let now = ctx.clock.now();
     let found = ctx.storage.grants.get_refresh_token(&presented).await?;
     let (token, family) = found.ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
     if family.client_id != client.id {
         return Err(invalid_grant("the refresh token was issued to another client"));
     }
-    if token.rotated && !family.revoked {
-        return Err(reused(ctx, &family, address).await);
-    }
-    if !is_live(&token, &family, now) {
-        return Err(invalid_grant("the refresh token has expired or been revoked"));
-    }
+    // A rotated token is a replay, unless its client retries within its grace.
+    let retried = match token.rotated_at {
+        Some(rotated_at) if !family.revoked => {
+            if grace_began(client, now).is_none_or(|since| rotated_at < since) {
+                return Err(reused(ctx, &family, address).await);
+            }
+            true
+        }
+        _ if !is_live(&token, &family, now) => {
+            return Err(invalid_grant("the refresh token has expired or been revoked"));
+        }
+        _ => false,
+    };
     // RFC 8707 §2.2: the resources may be narrowed, never widened.
     let audience = Audience::within_grant(ctx, client, &family.resources, &request.resources).await?;
     // §6: the scope may be narrowed, never widened beyond the original
@@ -142,11 +153,18 @@ pub async fn grant(
     let resources = audience.indicators();
     let spec = IssueSpec::for_user(&client.id, &user, &scope, family.auth_time).for_resources(&resources);
     let issued = access_token::issue(ctx, spec)?;
-    let (refresh_token, record) = successor(ctx, &family, &issued, now);
-    // Exactly one of several concurrent uses gets past this point.
-    match ctx.storage.grants.rotate_refresh_token(&presented, &record, now).await? {
+    // Derived, so that a retry within a grace can find it again.
+    let refresh_token = ctx.keys.refresh_successor_key().successor_of(presented_token);
+    let record = record_of(ctx, &refresh_token, &family, &issued, now);
+    let rotation = if retried {
+        Rotation::AlreadyRotated
+    } else {
+        // Exactly one of several concurrent uses rotates.
+        ctx.storage.grants.rotate_refresh_token(&presented, &record, now).await?
+    };
+    match rotation {
         Rotation::Rotated => {}
-        Rotation::AlreadyRotated => return Err(reused(ctx, &family, address).await),
+        Rotation::AlreadyRotated => retry(ctx, client, &family, address, (&presented, &record), now).await?,
         Rotation::FamilyEnded => return Err(invalid_grant("the refresh token has expired or been revoked")),
     }
     // OpenID Connect Core §12.2: a refreshed ID token, without a nonce.
@@ -162,6 +180,43 @@ pub async fn grant(
         },
     )?;
     Ok(TokenResponse { refresh_token: Some(refresh_token), id_token, ..TokenResponse::bearer(issued) })
+}
+
+/// When the reuse grace of a token rotated before `now` began: `None` for a
+/// client without one (public clients never have one; checked again here).
+fn grace_began(client: &Client, now: i64) -> Option<i64> {
+    let grace = client.metadata.refresh_token_reuse_grace;
+    (client.is_confidential() && !grace.is_none()).then(|| now - grace.seconds())
+}
+
+/// A rotated token presented again by its client: within the client's grace
+/// and while the successor `record` is unused, the retry is answered with
+/// that successor again (the new access token is recorded under the family);
+/// otherwise it is a replay. Concurrent first uses of one token by a client
+/// with a grace all end here but one, and all get the same successor.
+async fn retry(
+    ctx: &Context,
+    client: &Client,
+    family: &TokenFamily,
+    address: IpAddr,
+    (presented, record): (&[u8], &RefreshTokenRecord),
+    now: i64,
+) -> Result<(), ProtocolError> {
+    let Some(since) = grace_began(client, now) else { return Err(reused(ctx, family, address).await) };
+    let access = FamilyAccessToken { jti: record.access_jti.clone(), expires_at: record.access_expires_at };
+    match ctx.storage.grants.retry_rotation(presented, &record.token_hash, since, now, &access).await? {
+        Retry::SameSuccessor => {
+            SecurityEvent::new(EventKind::RefreshTokenRetried)
+                .address(address)
+                .client(family.client_id.as_str())
+                .user(family.user_id.as_str())
+                .detail("answered with the same successor")
+                .emit();
+            Ok(())
+        }
+        Retry::Reused => Err(reused(ctx, family, address).await),
+        Retry::FamilyEnded => Err(invalid_grant("the refresh token has expired or been revoked")),
+    }
 }
 
 /// A rotated token presented again: someone holds a copy. The family is

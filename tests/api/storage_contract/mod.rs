@@ -85,6 +85,8 @@ pub fn client(id: &str) -> Client {
             require_pkce: Some(false),
             resources: vec![indicator("https://api.example.com/a"), indicator("https://api.example.com/b")],
             default_resource: Some(indicator("https://api.example.com/b")),
+            refresh_token_reuse_grace: castellan::domain::RefreshReuseGrace::parse(Some(30), true)
+                .expect("a valid grace"),
         },
         issued_at: NOW,
     }
@@ -144,7 +146,7 @@ pub fn refresh_token(family_id: &str, now: i64) -> RefreshTokenRecord {
         family_id: family_id.to_owned(),
         issued_at: now,
         idle_expires_at: now + 7 * 86_400,
-        rotated: false,
+        rotated_at: None,
         access_jti: random_jti(),
         access_expires_at: now + ACCESS_TTL,
     }
