@@ -10,7 +10,7 @@ use crate::protocol::keyring::Keyring;
 use crate::storage::Storage;
 
 const USAGE: &str =
-    "usage: castellan [serve | migrate | keys rotate [--alg ES256|RS256] | keys revoke <kid> | keys rewrap | --version]
+    "usage: castellan [serve | migrate | keys rotate [--alg ES256|RS256] | keys revoke [--] <kid> | keys rewrap | --version]
 
   serve             run the server (the default); applies migrations first
   migrate           apply the database migrations and exit
@@ -44,7 +44,9 @@ fn parse(args: &[String]) -> Result<Command, String> {
         ["keys", "rotate", "--alg", alg] => {
             KeyAlgorithm::parse(alg).map(|a| Command::RotateKeys(vec![a])).map_err(|e| e.to_string())
         }
-        ["keys", "revoke", kid] if !kid.starts_with('-') => Ok(Command::RevokeKey((*kid).to_owned())),
+        // A kid is a JWK thumbprint (base64url), so it may begin with `-`:
+        // taken as it is, or after `--`. An option here is just an unknown kid.
+        ["keys", "revoke", "--", kid] | ["keys", "revoke", kid] => Ok(Command::RevokeKey((*kid).to_owned())),
         ["keys", "rewrap"] => Ok(Command::RewrapKeys),
         ["help" | "--help" | "-h"] => Ok(Command::Help),
         ["version" | "--version" | "-V"] => Ok(Command::Version),
@@ -152,4 +154,24 @@ async fn rotate(config: Config, algorithms: Vec<KeyAlgorithm>) -> Result<(), Str
     }
     storage.health.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_kid_that_begins_with_a_dash_is_revoked_as_given_or_after_a_double_dash() {
+        for words in [&["keys", "revoke", "-f_KLyKDZ"][..], &["keys", "revoke", "--", "-f_KLyKDZ"]] {
+            match parse(&args(words)) {
+                Ok(Command::RevokeKey(kid)) => assert_eq!(kid, "-f_KLyKDZ"),
+                _ => panic!("{words:?} revokes the kid"),
+            }
+        }
+        assert!(parse(&args(&["keys", "revoke"])).is_err(), "a kid is required");
+    }
 }
