@@ -1,0 +1,208 @@
+//! Clients and their metadata (RFC 7591 §2), validated for consistency
+//! between grant types, response types and the authentication method.
+
+use serde::{Deserialize, Serialize};
+
+pub use super::client_id::ClientId;
+mod request;
+
+pub use request::ClientMetadataRequest;
+
+use super::secret::{Secret, SecretHash};
+use super::{RedirectUri, RefreshReuseGrace, ResourceIndicator, ScopeSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    ClientCredentials,
+    RefreshToken,
+}
+
+impl GrantType {
+    /// The RFC 7591 §2 name, as registered and as discovery lists it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::ClientCredentials => "client_credentials",
+            Self::RefreshToken => "refresh_token",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseType {
+    Code,
+}
+
+/// RFC 7591 §2 `token_endpoint_auth_method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    #[default]
+    ClientSecretBasic,
+    ClientSecretPost,
+    None,
+}
+
+/// RFC 6749 §2.1 client types: a confidential client can keep a credential
+/// secret, a public client cannot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confidentiality {
+    Confidential,
+    Public,
+}
+
+impl TokenEndpointAuthMethod {
+    /// The one definition of "confidential": a client that registered a
+    /// method that authenticates.
+    pub fn confidentiality(self) -> Confidentiality {
+        match self {
+            Self::ClientSecretBasic | Self::ClientSecretPost => Confidentiality::Confidential,
+            Self::None => Confidentiality::Public,
+        }
+    }
+
+    pub fn is_confidential(self) -> bool {
+        self.confidentiality() == Confidentiality::Confidential
+    }
+
+    /// The RFC 7591 §2 name, as registered and as discovery lists it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
+        }
+    }
+}
+
+/// OpenID Connect Dynamic Client Registration §2 `id_token_signed_response_alg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum IdTokenAlgorithm {
+    #[default]
+    RS256,
+    ES256,
+}
+
+impl IdTokenAlgorithm {
+    pub const ALL: [IdTokenAlgorithm; 2] = [Self::RS256, Self::ES256];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::ES256 => "ES256",
+        }
+    }
+}
+
+/// Validated client metadata, as stored and as shown by the admin API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientMetadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub grant_types: Vec<GrantType>,
+    pub response_types: Vec<ResponseType>,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    pub scope: ScopeSet,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    #[serde(default)]
+    pub id_token_signed_response_alg: IdTokenAlgorithm,
+    /// A client of the same party as this server: users are not asked to
+    /// consent to it (set by an admin; Castellan's extension).
+    #[serde(default)]
+    pub first_party: bool,
+    /// Castellan's extension: `None` requires PKCE unless an OpenID request
+    /// carries a `nonce`; `true` always; `false` only of public clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pkce: Option<bool>,
+    /// RFC 8707: the resources the client may request (with `default_resource`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceIndicator>,
+    /// The audience of a request that names no resource; `None` keeps the
+    /// issuer as the audience.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_resource: Option<ResourceIndicator>,
+    /// Castellan's extension (see `refresh_policy`); confidential clients only.
+    #[serde(default, skip_serializing_if = "RefreshReuseGrace::is_none")]
+    pub refresh_token_reuse_grace: RefreshReuseGrace,
+}
+
+impl ClientMetadata {
+    /// Whether the client may request `resource`: it is one of its
+    /// `resources`, or its `default_resource`.
+    pub fn allows_resource(&self, resource: &ResourceIndicator) -> bool {
+        self.resources.contains(resource) || self.default_resource.as_ref() == Some(resource)
+    }
+
+    /// Every resource the client may request.
+    pub fn allowed_resources(&self) -> impl Iterator<Item = &ResourceIndicator> {
+        let extra = self.default_resource.as_ref().filter(|d| !self.resources.contains(d));
+        self.resources.iter().chain(extra)
+    }
+
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// Whether an authorization request must carry a `code_challenge`.
+    /// RFC 9700 §2.1.1: PKCE for every client, except that a confidential
+    /// client's OpenID request may rely on its `nonce` instead; a public
+    /// client has nothing else to bind the code to (RFC 7636 §1), so an
+    /// admin's `require_pkce: false` never exempts one.
+    pub fn requires_pkce(&self, openid_with_nonce: bool) -> bool {
+        let confidential = self.token_endpoint_auth_method.is_confidential();
+        match self.require_pkce {
+            _ if !confidential => true,
+            Some(required) => required,
+            None => !openid_with_nonce,
+        }
+    }
+}
+
+/// A registered client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: ClientId,
+    /// Present exactly for confidential clients.
+    pub secret_hash: Option<SecretHash>,
+    /// The secret replaced by the last rotation, while it is still accepted.
+    pub previous_secret: Option<PreviousSecret>,
+    pub metadata: ClientMetadata,
+    pub issued_at: i64,
+}
+
+/// A rotated-out secret that keeps working until `expires_at` (unix
+/// seconds, exclusive), so a client can be given its new secret without
+/// an outage. Only one is kept: the next rotation replaces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousSecret {
+    pub hash: SecretHash,
+    pub expires_at: i64,
+}
+
+impl Client {
+    /// Whether `candidate` is this client's secret at `now`: the current one,
+    /// or the previous one before it expires. Both are compared every time,
+    /// in constant time, so the answer takes as long whichever matched.
+    pub fn secret_matches(&self, candidate: &Secret, now: i64) -> bool {
+        let Some(current) = &self.secret_hash else { return false };
+        let previous = self.previous_secret.as_ref().filter(|p| now < p.expires_at).map(|p| &p.hash);
+        current.matches_this_or(previous, candidate)
+    }
+
+    /// From the registered `token_endpoint_auth_method`, and nothing else.
+    pub fn confidentiality(&self) -> Confidentiality {
+        self.metadata.token_endpoint_auth_method.confidentiality()
+    }
+
+    pub fn is_confidential(&self) -> bool {
+        self.confidentiality() == Confidentiality::Confidential
+    }
+}
+
+#[cfg(test)]
+mod tests;
