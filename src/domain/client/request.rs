@@ -138,4 +138,3 @@ fn check_consistency(metadata: &ClientMetadata) -> Result<(), ProtocolError> {
     }
     Ok(())
 }
-

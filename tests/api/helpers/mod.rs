@@ -9,6 +9,7 @@
 
 #![allow(dead_code)]
 
+pub mod document_server;
 mod endpoints;
 mod resources;
 mod security_log;
