@@ -97,6 +97,10 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Self, String> {
+        // Other HTTP clients in the process (tests, later the OTLP exporter)
+        // build their TLS from the process default: make it aws-lc-rs, as
+        // here. An error means one was installed already, which is as good.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let tls = tls_config(settings.extra_ca_pem.as_deref())?;
         let resolver = resolver::CheckedResolver::new(settings.allow_hosts.clone(), settings.resolve.clone());
         let client = reqwest::Client::builder()
