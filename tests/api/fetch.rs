@@ -178,3 +178,26 @@ async fn a_failed_fetch_is_remembered_briefly_and_an_invalid_document_is_an_erro
     let missing = url(&server.url("docs.test", "/missing"));
     assert_eq!(cache.get(&missing, parse).await.unwrap_err(), DocumentError::Fetch(FetchError::Status(404)));
 }
+
+#[tokio::test]
+async fn a_forced_refresh_is_rate_limited_and_a_failed_one_keeps_the_fresh_copy() {
+    let server = DocumentServer::start().await;
+    server.serve("/jwks", Canned::json(&json!({"n": 1})).header("cache-control", "max-age=3600"));
+    let clock = Clock::system();
+    let cache =
+        CachedDocuments::new(Arc::new(fetcher(&["docs.test"], &[])), clock.clone(), CachePolicy::default());
+    let parse = |body: &[u8]| serde_json::from_slice::<serde_json::Value>(body).map_err(|e| e.to_string());
+    let target = url(&server.url("docs.test", "/jwks"));
+    cache.get(&target, parse).await.unwrap();
+    let every = Duration::from_secs(10);
+    cache.refresh(&target, every, parse).await.unwrap();
+    assert_eq!(server.hits("/jwks"), 1, "fetched less than 10 s ago: not again");
+    clock.advance(11);
+    server.serve("/jwks", Canned::json(&json!({"n": 2})));
+    assert_eq!(*cache.refresh(&target, every, parse).await.unwrap(), json!({"n": 2}));
+    assert_eq!(server.hits("/jwks"), 2);
+    clock.advance(11);
+    server.serve("/jwks", Canned::redirect("https://docs.test/elsewhere"));
+    assert_eq!(*cache.refresh(&target, every, parse).await.unwrap(), json!({"n": 2}), "kept");
+    assert_eq!(server.hits("/jwks"), 3);
+}

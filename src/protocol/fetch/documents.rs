@@ -123,7 +123,14 @@ impl<T: Send + Sync + 'static> CachedDocuments<T> {
                 }
                 Err(error) => (Err(DocumentError::Fetch(error)), self.policy.failure),
             };
-            *slot = Slot { value: Some(value), fetched_at: now, expires_at: now + secs(lifetime) };
+            let still_fresh = matches!(slot.value, Some(Ok(_))) && now < slot.expires_at;
+            if value.is_err() && still_fresh {
+                // A refresh that failed keeps the copy that has not expired
+                // (and counts as the attempt, for the rate limit).
+                slot.fetched_at = now;
+            } else {
+                *slot = Slot { value: Some(value), fetched_at: now, expires_at: now + secs(lifetime) };
+            }
         }
         match &slot.value {
             Some(value) => value.clone(),
