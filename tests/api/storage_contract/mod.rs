@@ -6,6 +6,7 @@ mod clients_and_revocations;
 mod codes;
 mod migrations;
 mod refresh_tokens;
+mod registration;
 mod resources;
 mod revocation_sync;
 mod sessions_and_throttle;
