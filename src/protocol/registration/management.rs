@@ -4,6 +4,8 @@
 //! `invalid_token` (§2.1–§2.3: never tell whether the client exists); an
 //! admin's client has no registration access token and is never found here.
 
+use std::net::IpAddr;
+
 use serde_json::Value;
 
 use super::{RegistrationPolicy, invalid_token, not_enabled};
@@ -52,7 +54,12 @@ pub async fn authenticate(
 /// `client_secret_expires_at`) are ignored, so a client may send back the
 /// document it read. Omitted fields take their defaults, as §2.2 says.
 /// The registration access token stays as it is.
-pub async fn replace(ctx: &Context, client: Client, body: &Value) -> Result<Client, ProtocolError> {
+pub async fn replace(
+    ctx: &Context,
+    client: Client,
+    address: IpAddr,
+    body: &Value,
+) -> Result<Client, ProtocolError> {
     let Value::Object(members) = body else {
         return Err(invalid("the client metadata must be a JSON object"));
     };
@@ -73,6 +80,7 @@ pub async fn replace(ctx: &Context, client: Client, body: &Value) -> Result<Clie
     super::access::check(ctx, &metadata).await?;
     let client = admin_clients::store_metadata(ctx, client, metadata).await?;
     SecurityEvent::new(EventKind::RegisteredClientChanged)
+        .address(address)
         .client(client.id.as_str())
         .detail("replaced its metadata (RFC 7592)")
         .emit();
@@ -81,12 +89,13 @@ pub async fn replace(ctx: &Context, client: Client, body: &Value) -> Result<Clie
 
 /// RFC 7592 §2.3: deletes the client; its tokens stop working, as when an
 /// admin deletes a client.
-pub async fn delete(ctx: &Context, client: &Client) -> Result<(), ProtocolError> {
+pub async fn delete(ctx: &Context, client: &Client, address: IpAddr) -> Result<(), ProtocolError> {
     // Deleted meanwhile by another request: as if it had never been.
     admin_clients::remove(ctx, &client.id)
         .await
         .map_err(|e| if e.code == ErrorCode::NotFound { invalid_token() } else { e })?;
     SecurityEvent::new(EventKind::RegisteredClientChanged)
+        .address(address)
         .client(client.id.as_str())
         .detail("deleted itself (RFC 7592)")
         .emit();

@@ -99,6 +99,7 @@ pub async fn read(
 /// token is not rotated, so the answer carries the one presented.
 pub async fn replace(
     State(state): State<AppState>,
+    address: ClientAddress,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Result<JsonBody<serde_json::Value>, ProtocolError>,
@@ -106,18 +107,19 @@ pub async fn replace(
     let token = bearer_token::from_headers(&headers);
     let client = management::authenticate(&state, &client_id_of(path), token.clone()).await?;
     let JsonBody(body) = body.map_err(metadata_error)?;
-    let client = management::replace(&state, client, &body).await?;
+    let client = management::replace(&state, client, address.0, &body).await?;
     Ok(ClientInformation::of(&state, &client, None, token?).respond(StatusCode::OK))
 }
 
 /// RFC 7592 §2.3: `204`; the client, its grants and tokens are gone.
 pub async fn delete(
     State(state): State<AppState>,
+    address: ClientAddress,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ProtocolError> {
     let bearer = bearer_token::from_headers(&headers);
     let client = management::authenticate(&state, &client_id_of(path), bearer).await?;
-    management::delete(&state, &client).await?;
+    management::delete(&state, &client, address.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }
