@@ -5,7 +5,7 @@
 use super::config::BootstrapAdmin;
 use crate::domain::scope::ADMIN_SCOPE;
 use crate::domain::secret::SecretHash;
-use crate::domain::{Client, ClientMetadata, GrantType, ScopeSet, TokenEndpointAuthMethod};
+use crate::domain::{Client, ClientMetadata, ClientOrigin, GrantType, ScopeSet, TokenEndpointAuthMethod};
 use crate::storage::{ClientStore, StorageError};
 
 pub async fn ensure_admin_client(
@@ -15,6 +15,7 @@ pub async fn ensure_admin_client(
 ) -> Result<(), StorageError> {
     let client = Client {
         id: admin.client_id.clone(),
+        origin: ClientOrigin::Admin,
         secret_hash: Some(SecretHash::of(&admin.client_secret)),
         // The configured secret alone: a restart ends any rotation's grace period.
         previous_secret: None,
@@ -32,6 +33,7 @@ pub async fn ensure_admin_client(
             resources: Vec::new(),
             default_resource: None,
             refresh_token_reuse_grace: Default::default(),
+            application_type: None,
         },
         issued_at: now,
     };

@@ -1,6 +1,8 @@
 //! Settings, read from the environment and validated once at start. A bad
 //! value stops the process with a message naming the variable.
 
+mod registration;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -163,6 +165,7 @@ impl Config {
                     60..=31_536_000,
                 )?,
                 revocation_rate: number(&get, "CASTELLAN_REVOCATION_RATE", 600, 1..=1_000_000)? as u32,
+                registration: registration::registration(&get)?,
             },
             trusted_proxies: trusted_proxies(&get)?,
             sessions: SessionSettings {

@@ -20,7 +20,7 @@ use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
 use crate::protocol::password::Passwords;
 use crate::protocol::resources::ResourceRegistry;
 use crate::protocol::revocation_list::RevocationList;
-use crate::protocol::{Context, revocation, throttle, token};
+use crate::protocol::{Context, registration, revocation, throttle, token};
 use crate::storage::{Storage, StorageError};
 use crate::web::{self, AppState};
 
@@ -94,6 +94,7 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         verified_tokens: Arc::default(),
         client_auth_throttle: Arc::default(),
         passwords: Arc::new(Passwords::start(&config.passwords).map_err(StartError::HashingThreads)?),
+        client_usage: Arc::default(),
         clock,
     };
     Ok(AppState::new(
@@ -128,22 +129,29 @@ fn spawn_upkeep(state: &AppState) -> Vec<JoinHandle<()>> {
             }
         }
     });
-    let (keys, revocations, storage, clock) =
-        (state.keys.clone(), state.revocations.clone(), state.storage.clone(), state.clock.clone());
+    let upkept = state.clone();
     let prune = every(PRUNE_INTERVAL, move || {
-        let (keys, revocations, storage, now) =
-            (keys.clone(), revocations.clone(), storage.clone(), clock.now());
-        async move {
-            prune_expired(&storage, now).await;
-            if let Err(error) = revocations.prune(now - revocation::RATE_WINDOW_SECS).await {
-                tracing::warn!(%error, "pruning revocations failed");
-            }
-            if let Err(error) = keys.prune().await {
-                tracing::warn!(%error, "pruning retired keys failed");
-            }
-        }
+        let state = upkept.clone();
+        async move { prune(&state).await }
     });
     vec![sync, refresh, prune]
+}
+
+/// One pass of the periodic pruning (public so tests can run it at once):
+/// expired records, revocations and retired keys go; the uses of dynamic
+/// clients are recorded, and those unused too long are deleted.
+pub async fn prune(state: &AppState) {
+    let now = state.clock.now();
+    prune_expired(&state.storage, now).await;
+    if let Err(error) = state.revocations.prune(now - revocation::RATE_WINDOW_SECS).await {
+        tracing::warn!(%error, "pruning revocations failed");
+    }
+    if let Err(error) = state.keys.prune().await {
+        tracing::warn!(%error, "pruning retired keys failed");
+    }
+    if let Err(error) = registration::usage::upkeep(state).await {
+        tracing::warn!(%error, "recording client use or pruning unused dynamic clients failed");
+    }
 }
 
 /// Deletes expired sessions, codes, token families and throttling counters.

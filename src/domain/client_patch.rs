@@ -78,6 +78,7 @@ mod tests {
         .unwrap();
         Client {
             id: ClientId::parse("app").unwrap(),
+            origin: Default::default(),
             secret_hash: None,
             previous_secret: None,
             metadata: request.validate().unwrap(),

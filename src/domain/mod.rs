@@ -1,6 +1,7 @@
 //! What things are: types parsed once at the edge and trusted afterwards,
 //! with no I/O and no knowledge of HTTP or SQL.
 
+pub mod application_type;
 pub mod client;
 pub mod client_id;
 mod client_patch;
@@ -27,9 +28,10 @@ pub mod trusted_proxies;
 pub mod user;
 pub mod user_patch;
 
+pub use application_type::ApplicationType;
 pub use client::{
-    Client, ClientId, ClientMetadata, Confidentiality, GrantType, IdTokenAlgorithm, PreviousSecret,
-    TokenEndpointAuthMethod,
+    Client, ClientId, ClientMetadata, ClientOrigin, Confidentiality, GrantType, IdTokenAlgorithm,
+    PreviousSecret, TokenEndpointAuthMethod,
 };
 pub use clock::Clock;
 pub use error::{ErrorCode, ProtocolError};

@@ -18,7 +18,9 @@ use std::sync::Arc;
 
 use crate::domain::resource::invalid_target;
 use crate::domain::scope::OIDC_SCOPES;
-use crate::domain::{AudienceClaim, Client, ProtocolError, Resource, ResourceIndicator, ResourceSet};
+use crate::domain::{
+    AudienceClaim, Client, ClientOrigin, ProtocolError, Resource, ResourceIndicator, ResourceSet,
+};
 use crate::protocol::{Context, Settings};
 
 /// The resources a token is for; none means the issuer's own audience.
@@ -88,7 +90,15 @@ impl Audience {
                 return Err(invalid_target("this client may not request one of the resources"));
             }
             let resource = ctx.resources.get(identifier).await?;
-            resources.push(resource.ok_or_else(|| invalid_target("a resource is not registered"))?);
+            let resource = resource.ok_or_else(|| invalid_target("a resource is not registered"))?;
+            // A self-registered client keeps a resource only while the admin
+            // keeps it open to dynamic clients (`protocol::registration`).
+            if client.origin == ClientOrigin::Dynamic && !resource.dynamic_registration {
+                return Err(invalid_target(
+                    "this resource is no longer open to dynamically registered clients",
+                ));
+            }
+            resources.push(resource);
         }
         Ok(Self { resources, withheld: Vec::new() })
     }

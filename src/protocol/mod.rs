@@ -16,6 +16,7 @@ pub mod introspection;
 pub mod key_sealing;
 pub mod keyring;
 pub mod password;
+pub mod registration;
 pub mod resources;
 pub mod revocation;
 pub mod revocation_list;
@@ -60,6 +61,8 @@ pub struct Settings {
     /// userinfo with it, while a server that accepts the issuer's own
     /// audience does not take it (RFC 8707 §2, RFC 9068 §4).
     pub userinfo_audience: String,
+    /// Dynamic client registration (RFC 7591): the policy and its bounds.
+    pub registration: registration::RegistrationSettings,
 }
 
 /// What every protocol function reads: settings, storage, the per-instance
@@ -82,6 +85,8 @@ pub struct Context {
     pub client_auth_throttle: Arc<ClientAuthThrottle>,
     /// The hashing threads and the failure budget of password checks.
     pub passwords: Arc<Passwords>,
+    /// The dynamic clients used since the upkeep last recorded it.
+    pub client_usage: Arc<registration::usage::ClientUsage>,
     pub clock: Clock,
 }
 

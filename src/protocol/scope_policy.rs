@@ -103,6 +103,7 @@ mod tests {
         let metadata = serde_json::from_value::<ClientMetadataRequest>(json).unwrap().validate().unwrap();
         Client {
             id: ClientId::parse("c").unwrap(),
+            origin: Default::default(),
             secret_hash: None,
             previous_secret: None,
             metadata,

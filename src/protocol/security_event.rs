@@ -1,9 +1,9 @@
 //! Security events: one type for everything an operator must be able to
 //! find afterwards (sign-ins, locks, failed client authentication, refused
-//! admin requests, replayed codes and refresh tokens, admin changes). Each
-//! is one structured log line under the target `castellan::security`, with
-//! the client's address (after trusted proxies), the client id and the user
-//! id where known, and never a secret. A queryable audit store will plug in
+//! admin requests, replayed codes and refresh tokens, admin changes, clients
+//! registering themselves). Each is one structured log line under the target
+//! `castellan::security`, with the client's address (after trusted proxies),
+//! the client id and the user id where known, and never a secret. A queryable audit store will plug in
 //! at [`SecurityEvent::emit`].
 
 use std::net::IpAddr;
@@ -27,6 +27,10 @@ pub enum EventKind {
     RefreshTokenRetried,
     /// An admin created, changed or deleted something (`detail` says what).
     AdminChange,
+    /// A client registered itself (RFC 7591).
+    ClientRegistered,
+    /// A self-registered client changed or deleted its registration (RFC 7592).
+    RegisteredClientChanged,
 }
 
 impl EventKind {
@@ -42,13 +46,18 @@ impl EventKind {
             Self::RefreshTokenReplayed => "refresh_token_replayed",
             Self::RefreshTokenRetried => "refresh_token_retried",
             Self::AdminChange => "admin_change",
+            Self::ClientRegistered => "client_registered",
+            Self::RegisteredClientChanged => "registered_client_changed",
         }
     }
 
     /// What went as it should is information; everything else a warning.
     fn level(self) -> Level {
         match self {
-            Self::SignInSucceeded | Self::AdminChange => Level::INFO,
+            Self::SignInSucceeded
+            | Self::AdminChange
+            | Self::ClientRegistered
+            | Self::RegisteredClientChanged => Level::INFO,
             _ => Level::WARN,
         }
     }

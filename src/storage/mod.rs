@@ -17,6 +17,7 @@ use crate::domain::{Client, ClientId, PageRequest, RedirectUri};
 mod grants;
 mod identity;
 mod postgres;
+mod registration;
 mod resources;
 mod sqlite;
 mod sqlite_files;
@@ -26,6 +27,7 @@ pub use grants::{
     Rotation, TokenFamily,
 };
 pub use identity::{Consent, ConsentStore, LoginThrottleStore, SessionRecord, SessionRecordStore, UserStore};
+pub use registration::{DynamicInsert, RegistrationStore};
 pub use resources::ResourceStore;
 
 /// Access tokens just recorded as revoked, as `(jti, expires_at)`, for the
@@ -73,7 +75,8 @@ fn is_transient(code: &str) -> bool {
 pub trait ClientStore: Send + Sync {
     /// Adds a client; `Conflict` if the id is taken.
     async fn insert_client(&self, client: &Client) -> Result<(), StorageError>;
-    /// Adds or replaces a client (used for the bootstrap admin client).
+    /// Adds or replaces a client (used for the bootstrap admin client); a
+    /// replaced client keeps no registration access token.
     async fn upsert_client(&self, client: &Client) -> Result<(), StorageError>;
     async fn get_client(&self, id: &ClientId) -> Result<Option<Client>, StorageError>;
     /// Up to `page.fetch_limit()` clients whose id sorts after `page.after`, in id order.
@@ -222,6 +225,7 @@ pub struct Storage {
     pub sessions: Arc<dyn SessionRecordStore>,
     pub login_throttle: Arc<dyn LoginThrottleStore>,
     pub resources: Arc<dyn ResourceStore>,
+    pub registrations: Arc<dyn RegistrationStore>,
 }
 
 impl Storage {
@@ -237,6 +241,7 @@ impl Storage {
             + SessionRecordStore
             + LoginThrottleStore
             + ResourceStore
+            + RegistrationStore
             + 'static,
     {
         let backend = Arc::new(backend);
@@ -250,7 +255,8 @@ impl Storage {
             grants: backend.clone(),
             sessions: backend.clone(),
             login_throttle: backend.clone(),
-            resources: backend,
+            resources: backend.clone(),
+            registrations: backend,
         }
     }
 

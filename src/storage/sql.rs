@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use sqlx::Row;
 
-use crate::domain::{Client, ClientId, ClientMetadata, PageRequest, PreviousSecret};
+use crate::domain::{Client, ClientId, ClientMetadata, ClientOrigin, PageRequest, PreviousSecret};
 use crate::domain::secret::SecretHash;
 use crate::storage::{ClientStore, HealthCheck, RevocationRow, RevocationStore, StorageError};
 
@@ -32,7 +32,7 @@ fn map_conflict(error: sqlx::Error, what: &str) -> StorageError {
 
 /// The columns `client_from_row` reads.
 const CLIENT_COLUMNS: &str =
-    "client_id, secret_hash, previous_secret_hash, previous_secret_expires_at, metadata, issued_at";
+    "client_id, origin, secret_hash, previous_secret_hash, previous_secret_expires_at, metadata, issued_at";
 
 fn client_from_row(row: &<Db as sqlx::Database>::Row) -> Result<Client, StorageError> {
     let id: String = row.try_get("client_id")?;
@@ -47,8 +47,10 @@ fn client_from_row(row: &<Db as sqlx::Database>::Row) -> Result<Client, StorageE
         (Some(bytes), Some(expires_at)) => Some(PreviousSecret { hash: hash(&bytes)?, expires_at }),
         _ => None,
     };
+    let origin: String = row.try_get("origin")?;
     Ok(Client {
         id: ClientId::parse(&id).map_err(|_| corrupt("client id"))?,
+        origin: ClientOrigin::parse(&origin).ok_or_else(|| corrupt("origin"))?,
         secret_hash,
         previous_secret,
         metadata: serde_json::from_str::<ClientMetadata>(&metadata).map_err(|_| corrupt("metadata"))?,
@@ -74,8 +76,8 @@ impl ClientStore for Store {
         let (previous_hash, previous_expires_at) = previous_secret_columns(client);
         sqlx::query(
             "INSERT INTO clients (client_id, secret_hash, previous_secret_hash, \
-             previous_secret_expires_at, metadata, issued_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+             previous_secret_expires_at, metadata, issued_at, updated_at, origin) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
         )
         .bind(client.id.as_str().to_owned())
         .bind(client.secret_hash.as_ref().map(|h| h.as_bytes().to_vec()))
@@ -83,6 +85,7 @@ impl ClientStore for Store {
         .bind(previous_expires_at)
         .bind(metadata_json(client)?)
         .bind(client.issued_at)
+        .bind(client.origin.as_str())
         .execute(&self.pool)
         .await
         .map_err(|e| map_conflict(e, "a client with this client_id"))?;
@@ -93,12 +96,13 @@ impl ClientStore for Store {
         let (previous_hash, previous_expires_at) = previous_secret_columns(client);
         sqlx::query(
             "INSERT INTO clients (client_id, secret_hash, previous_secret_hash, \
-             previous_secret_expires_at, metadata, issued_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) \
+             previous_secret_expires_at, metadata, issued_at, updated_at, origin) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
              ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
              previous_secret_hash = excluded.previous_secret_hash, \
              previous_secret_expires_at = excluded.previous_secret_expires_at, \
-             metadata = excluded.metadata, updated_at = excluded.updated_at",
+             metadata = excluded.metadata, updated_at = excluded.updated_at, \
+             origin = excluded.origin, registration_token_hash = NULL",
         )
         .bind(client.id.as_str().to_owned())
         .bind(client.secret_hash.as_ref().map(|h| h.as_bytes().to_vec()))
@@ -106,6 +110,7 @@ impl ClientStore for Store {
         .bind(previous_expires_at)
         .bind(metadata_json(client)?)
         .bind(client.issued_at)
+        .bind(client.origin.as_str())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -10,6 +10,30 @@ use crate::web::form::read_body;
 
 pub struct JsonBody<T>(pub T);
 
+/// A JSON object body that may be left out: no body at all (any content
+/// type) is `T::default()`; otherwise it must be a JSON object.
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ProtocolError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = is_json(request.headers());
+        let body = read_body(request).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        if !is_json {
+            return Err(not_json());
+        }
+        // Parsed as an object first: serde would also take a struct from an array.
+        let object: serde_json::Map<String, serde_json::Value> = parse(&body)?;
+        serde_json::from_value(object.into()).map(Self).map_err(|e| {
+            ProtocolError::invalid_request(format!("the body is not valid for this request: {e}"))
+        })
+    }
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ProtocolError;
 

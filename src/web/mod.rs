@@ -31,7 +31,7 @@ pub use state::{AppState, SessionSettings};
 
 use crate::domain::ProtocolError;
 use browser::{authorize, consent, login, logout, pages, session};
-use endpoints::{discovery, health, introspection, jwks, revocation, token, userinfo};
+use endpoints::{discovery, health, introspection, jwks, registration, revocation, token, userinfo};
 use peer_connections::PeerConnections;
 
 pub fn router(state: AppState) -> Router {
@@ -45,6 +45,11 @@ pub fn router(state: AppState) -> Router {
         .route(routes::TOKEN, cors::client_origins(post(token::token), origins))
         .route(routes::INTROSPECTION, post(introspection::introspect))
         .route(routes::REVOCATION, cors::client_origins(post(revocation::revoke), origins))
+        .route(routes::REGISTRATION, post(registration::register))
+        .route(
+            routes::REGISTRATION_CLIENT,
+            get(registration::read).put(registration::replace).delete(registration::delete),
+        )
         .route(routes::HEALTHZ, get(health::healthz))
         .route(routes::READYZ, get(health::readyz))
         .route(

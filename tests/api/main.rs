@@ -26,6 +26,7 @@ mod key_sealing;
 mod keys;
 mod oidc;
 mod refresh_reuse_grace;
+mod registration;
 mod resources_admin;
 mod revocation;
 mod revocation_limits;

@@ -4,12 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::client_id::ClientId;
+mod dynamic;
 mod request;
 
+pub use dynamic::MAX_DYNAMIC_LIST_LEN;
 pub use request::ClientMetadataRequest;
 
 use super::secret::{Secret, SecretHash};
-use super::{RedirectUri, RefreshReuseGrace, ResourceIndicator, ScopeSet};
+use super::{ApplicationType, RedirectUri, RefreshReuseGrace, ResourceIndicator, ScopeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -129,6 +131,12 @@ pub struct ClientMetadata {
     /// Castellan's extension (see `refresh_policy`); confidential clients only.
     #[serde(default, skip_serializing_if = "RefreshReuseGrace::is_none")]
     pub refresh_token_reuse_grace: RefreshReuseGrace,
+    /// OpenID Registration §2; decides which redirect URIs are allowed.
+    /// Always set for a dynamically registered client (`web` by default);
+    /// `None` for an admin's client that never named one, whose redirect
+    /// URIs keep the general rules (`RedirectUri::parse`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_type: Option<ApplicationType>,
 }
 
 impl ClientMetadata {
@@ -163,10 +171,38 @@ impl ClientMetadata {
     }
 }
 
+/// Who registered a client: an admin (the admin API, the bootstrap client),
+/// or the client itself at the registration endpoint (RFC 7591).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientOrigin {
+    #[default]
+    Admin,
+    Dynamic,
+}
+
+impl ClientOrigin {
+    /// The name stored and shown by the admin API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Dynamic => "dynamic",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "admin" => Some(Self::Admin),
+            "dynamic" => Some(Self::Dynamic),
+            _ => None,
+        }
+    }
+}
+
 /// A registered client.
 #[derive(Debug, Clone)]
 pub struct Client {
     pub id: ClientId,
+    pub origin: ClientOrigin,
     /// Present exactly for confidential clients.
     pub secret_hash: Option<SecretHash>,
     /// The secret replaced by the last rotation, while it is still accepted.
@@ -201,6 +237,19 @@ impl Client {
 
     pub fn is_confidential(&self) -> bool {
         self.confidentiality() == Confidentiality::Confidential
+    }
+
+    /// Whether the user is asked to consent even when they already allowed
+    /// everything requested. A client that registered itself is anyone's
+    /// app: its name and logo prove nothing, so the user is shown who asks
+    /// every time (RFC 7591 §5, RFC 6819 §4.2.3).
+    pub fn consent_always_asked(&self) -> bool {
+        self.origin == ClientOrigin::Dynamic
+    }
+
+    /// Whether the user is never asked (an admin's first-party client).
+    pub fn consent_skipped(&self) -> bool {
+        self.metadata.first_party && !self.consent_always_asked()
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::{ClientMetadata, GrantType, IdTokenAlgorithm, ResponseType, TokenEndpointAuthMethod};
-use crate::domain::{ErrorCode, ProtocolError, RedirectUri, RefreshReuseGrace, ScopeSet};
+use crate::domain::{ApplicationType, ErrorCode, ProtocolError, RedirectUri, RefreshReuseGrace, ScopeSet};
 
 /// Client metadata as a caller sends it (RFC 7591 §2); unknown fields are
 /// ignored as §3.1 requires.
@@ -23,13 +23,14 @@ pub struct ClientMetadataRequest {
     pub resources: Option<Vec<String>>,
     pub default_resource: Option<String>,
     pub refresh_token_reuse_grace: Option<i64>,
+    pub application_type: Option<String>,
 }
 
-fn invalid(description: impl Into<String>) -> ProtocolError {
+pub(super) fn invalid(description: impl Into<String>) -> ProtocolError {
     ProtocolError::new(ErrorCode::InvalidClientMetadata, description.into())
 }
 
-fn invalid_uri(description: String) -> ProtocolError {
+pub(super) fn invalid_uri(description: String) -> ProtocolError {
     ProtocolError::new(ErrorCode::InvalidRedirectUri, description)
 }
 
@@ -104,10 +105,28 @@ impl ClientMetadataRequest {
                 self.refresh_token_reuse_grace,
                 token_endpoint_auth_method.is_confidential(),
             )?,
+            application_type: self
+                .application_type
+                .as_deref()
+                .map(|value| parse_enum::<ApplicationType>("application_type", value))
+                .transpose()?,
         };
         check_consistency(&metadata)?;
+        check_application_type(&metadata)?;
         Ok(metadata)
     }
+}
+
+/// OpenID Registration §2: a client that names its `application_type`
+/// registers only the redirect URIs that suit it (post-logout ones too:
+/// they are redirects of the same app). One that does not name it (an
+/// admin's client from before the field) keeps the general rules.
+fn check_application_type(metadata: &ClientMetadata) -> Result<(), ProtocolError> {
+    let Some(kind) = metadata.application_type else { return Ok(()) };
+    for uri in metadata.redirect_uris.iter().chain(&metadata.post_logout_redirect_uris) {
+        kind.check_redirect_uri(uri).map_err(invalid_uri)?;
+    }
+    Ok(())
 }
 
 /// RFC 7591 §2.1: grant types and response types must agree; a client that

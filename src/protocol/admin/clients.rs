@@ -8,7 +8,8 @@
 use super::Actor;
 use crate::domain::secret::{Secret, SecretHash};
 use crate::domain::{
-    Client, ClientId, ClientMetadata, ErrorCode, Page, PageRequest, PreviousSecret, ProtocolError,
+    Client, ClientId, ClientMetadata, ClientOrigin, ErrorCode, Page, PageRequest, PreviousSecret,
+    ProtocolError,
 };
 use crate::protocol::Context;
 
@@ -27,6 +28,7 @@ pub async fn register(
     let secret = metadata.token_endpoint_auth_method.is_confidential().then(Secret::generate);
     let client = Client {
         id: ClientId::generate(),
+        origin: ClientOrigin::Admin,
         secret_hash: secret.as_ref().map(SecretHash::of),
         previous_secret: None,
         metadata,
@@ -78,10 +80,11 @@ pub async fn patch(
     Ok(client)
 }
 
-/// Stores new metadata for `existing`. A public client cannot become
+/// Stores new metadata for `existing` (an admin's change, or a dynamic
+/// client's own, RFC 7592 §2.2). A public client cannot become
 /// confidential this way, as it has no secret to keep; a confidential
 /// client made public loses its secrets.
-async fn store_metadata(
+pub(crate) async fn store_metadata(
     ctx: &Context,
     existing: Client,
     metadata: ClientMetadata,
@@ -96,8 +99,7 @@ async fn store_metadata(
     }
     let (secret_hash, previous_secret) =
         if confidential { (existing.secret_hash, existing.previous_secret) } else { (None, None) };
-    let client =
-        Client { id: existing.id, secret_hash, previous_secret, metadata, issued_at: existing.issued_at };
+    let client = Client { secret_hash, previous_secret, metadata, ..existing };
     if !ctx.storage.clients.update_client(&client, ctx.clock.now()).await? {
         return Err(no_such_client());
     }
@@ -163,10 +165,19 @@ fn no_secret_to_rotate() -> ProtocolError {
 
 /// Deletes a client: its tokens stop working (validation needs the client).
 pub async fn delete(ctx: &Context, actor: &Actor, id: &ClientId) -> Result<(), ProtocolError> {
+    remove(ctx, id).await?;
+    actor.changed(&format!("deleted client {id}"), None);
+    Ok(())
+}
+
+/// Deletes a client, with its codes, refresh tokens and consents (the
+/// database cascades), and makes this instance forget it at once; its
+/// access tokens fail validation, which needs the client. Whoever deletes
+/// (an admin, the client itself by RFC 7592) says so in their own event.
+pub(crate) async fn remove(ctx: &Context, id: &ClientId) -> Result<(), ProtocolError> {
     if !ctx.storage.clients.delete_client(id).await? {
         return Err(no_such_client());
     }
     ctx.clients.invalidate(id);
-    actor.changed(&format!("deleted client {id}"), None);
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! Every change is a security event naming the admin client that made it.
 
 pub mod clients;
+pub mod initial_access_tokens;
 pub mod resources;
 pub mod users;
 

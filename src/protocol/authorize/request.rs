@@ -38,6 +38,7 @@ pub async fn validate(
         }
     }
     let client = client(ctx, params).await?;
+    ctx.client_usage.record(&client);
     let state = params.get("state");
     let state_problem = state.and_then(state_problem);
     let target = ResponseTarget {

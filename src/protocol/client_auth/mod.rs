@@ -126,6 +126,7 @@ pub async fn authenticate(
     match (client, verified) {
         (Some(client), Ok(())) => {
             throttle.succeeded(client.id.as_str(), address);
+            ctx.client_usage.record(&client);
             Ok(client)
         }
         (client, result) => {

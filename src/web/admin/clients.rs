@@ -2,7 +2,7 @@
 //! RFC 7396 merge patch), the stored metadata out, and secret rotation
 //! (`protocol::admin::clients` holds the rules).
 
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -16,14 +16,15 @@ use crate::protocol::admin::Actor;
 use crate::protocol::admin::clients;
 use crate::web::AppState;
 use crate::web::admin::paging::ListQuery;
-use crate::web::form::read_body;
-use crate::web::json_body::{self, JsonBody};
+use crate::web::json_body::{JsonBody, OptionalJsonBody};
 
 /// A client as the admin API shows it (RFC 7591 §3.2.1).
 #[derive(Serialize)]
 pub struct ClientView {
     client_id: String,
     client_id_issued_at: i64,
+    /// Who registered it: `admin`, or `dynamic` (the client itself, RFC 7591).
+    origin: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     client_secret: Option<String>,
     /// RFC 7591 §3.2.1: required with a secret; 0 means it never expires.
@@ -41,6 +42,7 @@ impl ClientView {
         Self {
             client_id: client.id.to_string(),
             client_id_issued_at: client.issued_at,
+            origin: client.origin.as_str(),
             client_secret: secret.map(|s| s.expose().to_owned()),
             client_secret_expires_at: secret.map(|_| 0),
             previous_secret_expires_at: None,
@@ -54,31 +56,8 @@ impl ClientView {
 /// at once, the outage the caller was asking to avoid.
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RotationRequest {
+pub struct RotationRequest {
     previous_secret_valid_for: Option<u32>,
-}
-
-/// A rotation's body: none at all (any content type), or a JSON object.
-pub struct RotationBody(RotationRequest);
-
-impl<S: Send + Sync> FromRequest<S> for RotationBody {
-    type Rejection = ProtocolError;
-
-    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = json_body::is_json(request.headers());
-        let body = read_body(request).await?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self(RotationRequest::default()));
-        }
-        if !is_json {
-            return Err(json_body::not_json());
-        }
-        // Parsed as an object first: serde would also take a struct from an array.
-        let object: serde_json::Map<String, serde_json::Value> = json_body::parse(&body)?;
-        serde_json::from_value(object.into()).map(Self).map_err(|e| {
-            ProtocolError::invalid_request(format!("the body is not a valid rotation request: {e}"))
-        })
-    }
 }
 
 fn metadata_from(
@@ -157,7 +136,7 @@ pub async fn rotate_secret(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     ClientPath(id): ClientPath,
-    RotationBody(request): RotationBody,
+    OptionalJsonBody(request): OptionalJsonBody<RotationRequest>,
 ) -> Result<Json<ClientView>, ProtocolError> {
     let (client, secret) =
         clients::rotate_secret(&state, &actor, &id, request.previous_secret_valid_for).await?;

@@ -3,6 +3,7 @@
 //! good token, 403 without the scope).
 
 mod clients;
+mod initial_access_tokens;
 mod paging;
 mod resources;
 mod users;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(clients::show).put(clients::replace).patch(clients::patch).delete(clients::delete),
         )
         .route(routes::ADMIN_CLIENT_SECRET, post(clients::rotate_secret))
+        .route(routes::ADMIN_INITIAL_ACCESS_TOKENS, post(initial_access_tokens::create))
         .route(routes::ADMIN_RESOURCES, get(resources::list).post(resources::create))
         .route(routes::ADMIN_RESOURCE, get(resources::show).patch(resources::patch).delete(resources::delete))
         .route(routes::ADMIN_USERS, get(users::list).post(users::create))

@@ -11,19 +11,21 @@ use crate::domain::scope::{ADMIN_SCOPE, OIDC_SCOPES};
 use crate::domain::{IdTokenAlgorithm, Issuer, KeyAlgorithm};
 use crate::protocol::authorize::PROMPT_VALUES;
 use crate::protocol::id_token::CLAIMS;
+use crate::protocol::registration::RegistrationPolicy;
 use crate::protocol::{client_auth, token};
 use crate::web::{AppState, routes};
 
 /// Built from the registries the endpoints dispatch on, so discovery lists
-/// exactly what is implemented.
-pub fn metadata(issuer: &Issuer) -> Value {
+/// exactly what is implemented; `registration_endpoint` (RFC 8414 §2) only
+/// while the registration policy lets anyone use it.
+pub fn metadata(issuer: &Issuer, registration: RegistrationPolicy) -> Value {
     let grant_types: Vec<&str> = token::GRANT_TYPES.iter().map(|g| g.as_str()).collect();
     let auth_methods: Vec<&str> = client_auth::METHODS.iter().map(|m| m.as_str()).collect();
     let confidential_methods: Vec<&str> =
         client_auth::METHODS.iter().filter(|m| m.is_confidential()).map(|m| m.as_str()).collect();
     let scopes: Vec<&str> = OIDC_SCOPES.into_iter().chain([ADMIN_SCOPE]).collect();
     let id_token_algorithms: Vec<&str> = IdTokenAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
-    json!({
+    let mut metadata = json!({
         "issuer": issuer.as_str(),
         "authorization_endpoint": issuer.endpoint(routes::AUTHORIZATION),
         "token_endpoint": issuer.endpoint(routes::TOKEN),
@@ -53,11 +55,16 @@ pub fn metadata(issuer: &Issuer) -> Value {
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "userinfo_signing_alg_values_supported": [],
         "access_token_signing_alg_values_supported": [KeyAlgorithm::ACCESS_TOKEN.name()],
-    })
+    });
+    if registration.is_enabled() {
+        metadata["registration_endpoint"] = Value::from(issuer.endpoint(routes::REGISTRATION));
+    }
+    metadata
 }
 
 pub async fn discovery(State(state): State<AppState>) -> Response {
-    let mut response = Json(metadata(&state.settings.issuer)).into_response();
+    let settings = &state.settings;
+    let mut response = Json(metadata(&settings.issuer, settings.registration.policy)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     response
 }

@@ -243,6 +243,9 @@ pub struct TestApp {
     /// The server's clock (shared with its other instances): a test moves it
     /// forward instead of sleeping until something expires.
     pub clock: Clock,
+    /// The server's shared state, for tests that run its upkeep at once
+    /// (`castellan::app::server::prune`).
+    pub state: castellan::web::AppState,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     // Dropped last: the server must stop before its database goes.
@@ -272,6 +275,7 @@ impl TestApp {
         let config = test_config(&address, &database_url, settings);
         let clock = Clock::system();
         let state = build_state_with_clock(config, clock.clone()).await.expect("the server starts");
+        let kept = state.clone();
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let _ = castellan::app::server::run(state, listener, async {
@@ -289,6 +293,7 @@ impl TestApp {
             database_url,
             http,
             clock,
+            state: kept,
             shutdown: Some(shutdown),
             server: Some(server),
             database,
@@ -331,6 +336,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind(&bound).await.expect("bind the same port again");
         let config = test_config(&self.address, &self.database_url, settings);
         let state = build_state_with_clock(config, self.clock.clone()).await.expect("the server restarts");
+        self.state = state.clone();
         let (shutdown, stopped) = oneshot::channel::<()>();
         self.server = Some(tokio::spawn(async move {
             let _ = castellan::app::server::run(state, listener, async {

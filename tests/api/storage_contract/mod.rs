@@ -6,6 +6,7 @@ mod clients_and_revocations;
 mod codes;
 mod migrations;
 mod refresh_tokens;
+mod registration;
 mod resources;
 mod revocation_sync;
 mod sessions_and_throttle;
@@ -17,8 +18,8 @@ use std::collections::BTreeSet;
 use castellan::domain::client::ResponseType;
 use castellan::domain::secret::{Secret, SecretHash, random_token};
 use castellan::domain::{
-    Client, ClientId, ClientMetadata, CodeChallenge, GrantType, IdTokenAlgorithm, RedirectUri, ResourceSet,
-    ScopeSet, TokenEndpointAuthMethod, User, UserId, Username,
+    Client, ClientId, ClientMetadata, ClientOrigin, CodeChallenge, GrantType, IdTokenAlgorithm, RedirectUri,
+    ResourceSet, ScopeSet, TokenEndpointAuthMethod, User, UserId, Username,
 };
 use castellan::storage::{
     AuthorizationCodeRecord, CodeRedemption, RefreshTokenRecord, RevokedTokens, Storage, TokenFamily,
@@ -69,6 +70,7 @@ pub fn user(username: &str) -> User {
 pub fn client(id: &str) -> Client {
     Client {
         id: ClientId::parse(id).expect("a valid client id"),
+        origin: ClientOrigin::Admin,
         secret_hash: Some(SecretHash::of(&Secret::generate())),
         previous_secret: None,
         metadata: ClientMetadata {
@@ -87,6 +89,7 @@ pub fn client(id: &str) -> Client {
             default_resource: Some(indicator("https://api.example.com/b")),
             refresh_token_reuse_grace: castellan::domain::RefreshReuseGrace::parse(Some(30), true)
                 .expect("a valid grace"),
+            application_type: Some(castellan::domain::ApplicationType::Native),
         },
         issued_at: NOW,
     }

@@ -80,18 +80,19 @@ fn must_sign_in_again(state: &AppState, request: &AuthorizationRequest, user: &S
     request.prompt.login || too_old || someone_else
 }
 
-/// First-party clients are never asked about; others when the user has not
-/// yet allowed every requested scope, or `prompt=consent` asks again.
+/// First-party clients are never asked about; self-registered ones always
+/// (`Client::consent_always_asked`); others when the user has not yet
+/// allowed every requested scope, or `prompt=consent` asks again.
 async fn needs_consent(
     state: &AppState,
     client: &Client,
     request: &AuthorizationRequest,
     user: &UserId,
 ) -> Result<bool, StorageError> {
-    if client.metadata.first_party {
+    if client.consent_skipped() {
         return Ok(false);
     }
-    if request.prompt.consent {
+    if request.prompt.consent || client.consent_always_asked() {
         return Ok(true);
     }
     let consent = state.storage.consents.get_consent(user, &client.id).await?;
