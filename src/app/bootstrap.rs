@@ -34,6 +34,7 @@ pub async fn ensure_admin_client(
             refresh_token_reuse_grace: Default::default(),
         },
         issued_at: now,
+        metadata_document_fetched_at: None,
     };
     store.upsert_client(&client).await?;
     tracing::info!(client_id = %client.id, "bootstrap admin client ready");

@@ -107,6 +107,7 @@ mod tests {
             previous_secret: None,
             metadata,
             issued_at: 0,
+            metadata_document_fetched_at: None,
         }
     }
 

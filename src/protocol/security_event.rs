@@ -27,6 +27,12 @@ pub enum EventKind {
     RefreshTokenRetried,
     /// An admin created, changed or deleted something (`detail` says what).
     AdminChange,
+    /// A client known by its Client ID Metadata Document was granted
+    /// something for the first time, and stored.
+    MetadataDocumentClientFirstSeen,
+    /// A `client_id` URL was refused: its document could not be fetched or
+    /// is invalid, or its domain is not allowed (`detail` says why).
+    MetadataDocumentClientRefused,
 }
 
 impl EventKind {
@@ -42,13 +48,15 @@ impl EventKind {
             Self::RefreshTokenReplayed => "refresh_token_replayed",
             Self::RefreshTokenRetried => "refresh_token_retried",
             Self::AdminChange => "admin_change",
+            Self::MetadataDocumentClientFirstSeen => "metadata_document_client_first_seen",
+            Self::MetadataDocumentClientRefused => "metadata_document_client_refused",
         }
     }
 
     /// What went as it should is information; everything else a warning.
     fn level(self) -> Level {
         match self {
-            Self::SignInSucceeded | Self::AdminChange => Level::INFO,
+            Self::SignInSucceeded | Self::AdminChange | Self::MetadataDocumentClientFirstSeen => Level::INFO,
             _ => Level::WARN,
         }
     }

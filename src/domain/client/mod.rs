@@ -173,6 +173,10 @@ pub struct Client {
     pub previous_secret: Option<PreviousSecret>,
     pub metadata: ClientMetadata,
     pub issued_at: i64,
+    /// For a client whose metadata comes from its Client ID Metadata
+    /// Document (its id is the document's URL): when the stored metadata
+    /// was fetched. `None` for every other client.
+    pub metadata_document_fetched_at: Option<i64>,
 }
 
 /// A rotated-out secret that keeps working until `expires_at` (unix
@@ -201,6 +205,20 @@ impl Client {
 
     pub fn is_confidential(&self) -> bool {
         self.confidentiality() == Confidentiality::Confidential
+    }
+
+    /// Whether the metadata is the client's own, from its Client ID
+    /// Metadata Document, rather than an admin's.
+    pub fn is_from_metadata_document(&self) -> bool {
+        self.metadata_document_fetched_at.is_some()
+    }
+
+    /// Whether every authorization asks the user, even one they allowed
+    /// before: the client's metadata is its own word (it may change between
+    /// requests, draft-ietf-oauth-client-id-metadata-document-02 §8.4), so
+    /// a remembered consent does not carry over.
+    pub fn always_asks_consent(&self) -> bool {
+        self.is_from_metadata_document()
     }
 }
 

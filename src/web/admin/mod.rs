@@ -2,6 +2,7 @@
 //! request needs a bearer access token with the `admin` scope (401 without a
 //! good token, 403 without the scope).
 
+mod client_metadata_documents;
 mod clients;
 mod paging;
 mod resources;
@@ -29,6 +30,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(clients::show).put(clients::replace).patch(clients::patch).delete(clients::delete),
         )
         .route(routes::ADMIN_CLIENT_SECRET, post(clients::rotate_secret))
+        .route(
+            routes::ADMIN_CLIENT_METADATA_DOCUMENTS,
+            get(client_metadata_documents::show).put(client_metadata_documents::replace),
+        )
         .route(routes::ADMIN_RESOURCES, get(resources::list).post(resources::create))
         .route(routes::ADMIN_RESOURCE, get(resources::show).patch(resources::patch).delete(resources::delete))
         .route(routes::ADMIN_USERS, get(users::list).post(users::create))

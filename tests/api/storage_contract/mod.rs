@@ -89,6 +89,7 @@ pub fn client(id: &str) -> Client {
                 .expect("a valid grace"),
         },
         issued_at: NOW,
+        metadata_document_fetched_at: None,
     }
 }
 

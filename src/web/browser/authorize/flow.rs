@@ -80,7 +80,8 @@ fn must_sign_in_again(state: &AppState, request: &AuthorizationRequest, user: &S
     request.prompt.login || too_old || someone_else
 }
 
-/// First-party clients are never asked about; others when the user has not
+/// First-party clients are never asked about; clients that always ask
+/// (`Client::always_asks_consent`) every time; others when the user has not
 /// yet allowed every requested scope, or `prompt=consent` asks again.
 async fn needs_consent(
     state: &AppState,
@@ -88,6 +89,9 @@ async fn needs_consent(
     request: &AuthorizationRequest,
     user: &UserId,
 ) -> Result<bool, StorageError> {
+    if client.always_asks_consent() {
+        return Ok(true);
+    }
     if client.metadata.first_party {
         return Ok(false);
     }
