@@ -178,16 +178,8 @@ impl Config {
                 request_timeout: seconds(&get, "CASTELLAN_REQUEST_TIMEOUT", 30, 1..=600)?,
             },
             fetch: super::fetch_config::fetch_settings(&get).map_err(|(variable, m)| error(variable, m))?,
-            client_metadata_documents: match get("CASTELLAN_CLIENT_METADATA_DOCUMENTS").as_deref() {
-                None | Some("off") => false,
-                Some("on") => true,
-                Some(other) => {
-                    return Err(error(
-                        "CASTELLAN_CLIENT_METADATA_DOCUMENTS",
-                        format!("{other:?} is neither on nor off"),
-                    ));
-                }
-            },
+            client_metadata_documents: super::fetch_config::client_metadata_documents(&get)
+                .map_err(|(variable, m)| error(variable, m))?,
             passwords: PasswordSettings {
                 hashing_slots: number(
                     &get,

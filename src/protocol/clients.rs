@@ -101,7 +101,7 @@ impl ClientRegistry {
                 if stored_changed {
                     self.invalidate(id);
                 }
-                Ok(ClientLookup::Found(Arc::new(client)))
+                Ok(ClientLookup::Found(client))
             }
             Resolution::Refused(reason) => Ok(ClientLookup::Refused(reason)),
         }

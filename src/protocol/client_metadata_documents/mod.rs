@@ -45,7 +45,7 @@ struct FetchedMetadata {
 pub enum Resolution {
     /// The client as its document describes it now; `stored_changed` says
     /// that its stored row was updated to match.
-    Client { client: Client, stored_changed: bool },
+    Client { client: Arc<Client>, stored_changed: bool },
     /// Not usable: the sentence says why, in words safe to show anyone (a
     /// fetch failure is named only in the security log, so that the page
     /// tells nothing about Castellan's network).
@@ -110,14 +110,14 @@ impl ClientMetadataDocuments {
         if let Some(problem) = self.resources_problem(&fetched.metadata).await? {
             return refused(problem, problem);
         }
-        let client = Client {
+        let client = Arc::new(Client {
             id: id.clone(),
             secret_hash: None,
             previous_secret: None,
             metadata: fetched.metadata.clone(),
             issued_at: stored.map_or(now, |s| s.issued_at),
             metadata_document_fetched_at: Some(fetched.fetched_at),
-        };
+        });
         // §8.4: a stored client follows its document. Only a newer fetch
         // writes, so instances holding copies of different ages do not undo
         // each other's updates.
