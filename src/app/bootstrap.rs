@@ -36,6 +36,7 @@ pub async fn ensure_admin_client(
             application_type: None,
         },
         issued_at: now,
+        metadata_document_fetched_at: None,
     };
     store.upsert_client(&client).await?;
     tracing::info!(client_id = %client.id, "bootstrap admin client ready");

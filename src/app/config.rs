@@ -66,6 +66,9 @@ pub struct Config {
     pub passwords: PasswordSettings,
     /// How client-named documents are fetched, owned by the protocol layer.
     pub fetch: FetchSettings,
+    /// `CASTELLAN_CLIENT_METADATA_DOCUMENTS=on`: a `client_id` that is an
+    /// `https` URL names a client by its metadata document.
+    pub client_metadata_documents: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/castellan.db";
@@ -178,6 +181,8 @@ impl Config {
                 request_timeout: seconds(&get, "CASTELLAN_REQUEST_TIMEOUT", 30, 1..=600)?,
             },
             fetch: super::fetch_config::fetch_settings(&get).map_err(|(variable, m)| error(variable, m))?,
+            client_metadata_documents: super::fetch_config::client_metadata_documents(&get)
+                .map_err(|(variable, m)| error(variable, m))?,
             passwords: PasswordSettings {
                 hashing_slots: number(
                     &get,

@@ -1,6 +1,7 @@
 //! The settings of fetching client-named documents (`protocol::fetch`):
 //! `CASTELLAN_FETCH_ALLOW_HOSTS`, `CASTELLAN_EXTRA_CA_CERTS` and
-//! `CASTELLAN_FETCH_RESOLVE`.
+//! `CASTELLAN_FETCH_RESOLVE`; and whether client ID metadata documents are
+//! fetched at all (`CASTELLAN_CLIENT_METADATA_DOCUMENTS`).
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -28,6 +29,18 @@ pub fn fetch_settings(
         settings.resolve = resolve_list(&list).map_err(|message| ("CASTELLAN_FETCH_RESOLVE", message))?;
     }
     Ok(settings)
+}
+
+/// `CASTELLAN_CLIENT_METADATA_DOCUMENTS`: `off` (the default) or `on`.
+pub fn client_metadata_documents(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<bool, (&'static str, String)> {
+    const NAME: &str = "CASTELLAN_CLIENT_METADATA_DOCUMENTS";
+    match get(NAME).as_deref() {
+        None | Some("off") => Ok(false),
+        Some("on") => Ok(true),
+        Some(other) => Err((NAME, format!("{other:?} is neither on nor off"))),
+    }
 }
 
 fn host_list(list: &str) -> Result<HashSet<String>, String> {
@@ -72,6 +85,18 @@ mod tests {
         assert!(host_list("Docs.Example, localhost").unwrap().contains("docs.example"));
         assert!(host_list("https://docs.example").is_err());
         assert!(host_list("127.0.0.1,[::1]").unwrap().contains("::1"));
+    }
+
+    #[test]
+    fn client_metadata_documents_are_off_unless_on() {
+        let setting = |value: Option<&str>| {
+            let value = value.map(str::to_owned);
+            client_metadata_documents(&move |_: &str| value.clone())
+        };
+        assert_eq!(setting(None), Ok(false));
+        assert_eq!(setting(Some("off")), Ok(false));
+        assert_eq!(setting(Some("on")), Ok(true));
+        assert!(setting(Some("yes")).is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::{bootstrap, process};
 use crate::domain::page::MAX_PAGE_SIZE;
 use crate::domain::scope::ADMIN_SCOPE;
 use crate::domain::{Clock, PageRequest};
+use crate::protocol::client_metadata_documents::ClientMetadataDocuments;
 use crate::protocol::clients::ClientRegistry;
 use crate::protocol::cors_origins::CorsOrigins;
 use crate::protocol::fetch::Fetcher;
@@ -74,14 +75,25 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
     if let Some(admin) = &config.bootstrap_admin {
         bootstrap::ensure_admin_client(storage.clients.as_ref(), admin, clock.now()).await?;
     }
-    let clients = Arc::new(ClientRegistry::new(storage.clients.clone(), config.client_cache_ttl));
+    let fetcher = Arc::new(Fetcher::new(config.fetch.clone()).map_err(StartError::Fetcher)?);
+    let resources = Arc::new(ResourceRegistry::new(storage.resources.clone(), config.client_cache_ttl));
+    let mut clients = ClientRegistry::new(storage.clients.clone(), config.client_cache_ttl);
+    if config.client_metadata_documents {
+        clients = clients.with_metadata_documents(Arc::new(ClientMetadataDocuments::new(
+            fetcher.clone(),
+            storage.client_metadata_documents.clone(),
+            resources.clone(),
+            clock.clone(),
+            config.client_cache_ttl,
+        )));
+    }
+    let clients = Arc::new(clients);
     let cors_origins = Arc::new(CorsOrigins::new(
         storage.clients.clone(),
         clients.clone(),
         config.client_cache_ttl,
         clock.clone(),
     ));
-    let resources = Arc::new(ResourceRegistry::new(storage.resources.clone(), config.client_cache_ttl));
     let protocol = Context {
         clients,
         resources,
@@ -89,7 +101,7 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         settings: Arc::new(config.protocol.clone()),
         storage,
         keys: Arc::new(keys),
-        fetcher: Arc::new(Fetcher::new(config.fetch.clone()).map_err(StartError::Fetcher)?),
+        fetcher,
         revocations: Arc::new(revocations),
         verified_tokens: Arc::default(),
         client_auth_throttle: Arc::default(),

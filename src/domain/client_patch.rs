@@ -83,6 +83,7 @@ mod tests {
             previous_secret: None,
             metadata: request.validate().unwrap(),
             issued_at: 1_000,
+            metadata_document_fetched_at: None,
         }
     }
 

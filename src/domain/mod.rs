@@ -4,6 +4,7 @@
 pub mod application_type;
 pub mod client;
 pub mod client_id;
+pub mod client_metadata_document;
 mod client_patch;
 pub mod clock;
 pub mod error;

@@ -90,6 +90,26 @@ impl RedirectUri {
         }
     }
 
+    /// Where the browser goes, for people: the host of an `http(s)` URI,
+    /// else the private-use scheme (an app on the device).
+    pub fn display_host(&self) -> String {
+        match Url::parse(&self.0) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => match url.host() {
+                Some(Host::Ipv6(ip)) => format!("[{ip}]"),
+                Some(host) => host.to_string(),
+                None => String::new(),
+            },
+            Ok(url) => format!("{}:", url.scheme()),
+            Err(_) => self.0.clone(),
+        }
+    }
+
+    /// Whether the browser is sent back to this device: a loopback IP
+    /// literal or `localhost` (RFC 8252 §7.3, §8.3).
+    pub fn is_loopback(&self) -> bool {
+        Url::parse(&self.0).is_ok_and(|url| is_loopback(&url))
+    }
+
     fn matches_on_another_loopback_port(&self, given: &str) -> bool {
         let (Ok(registered), Ok(given)) = (Url::parse(&self.0), Url::parse(given)) else { return false };
         let loopback_ip = match registered.host() {
@@ -208,6 +228,21 @@ mod tests {
             let error = RedirectUri::parse_for_registration(bad).unwrap_err();
             assert!(error.contains("wildcard"), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn the_displayed_host_and_loopback_are_what_the_browser_reaches() {
+        let uri = |s: &str| RedirectUri::parse(s).unwrap();
+        assert_eq!(uri("https://App.example.com:8443/cb").display_host(), "app.example.com");
+        assert_eq!(uri("http://[::1]:8400/cb").display_host(), "[::1]");
+        assert_eq!(uri("com.example.app:/cb").display_host(), "com.example.app:");
+        for loopback in
+            ["http://127.0.0.1:3000/cb", "http://127.9.9.9/cb", "http://[::1]/cb", "http://LocalHost/cb"]
+        {
+            assert!(uri(loopback).is_loopback(), "{loopback}");
+        }
+        assert!(!uri("https://app.example.com/cb").is_loopback());
+        assert!(!uri("com.example.app:/cb").is_loopback());
     }
 
     #[test]

@@ -205,7 +205,7 @@ pub async fn validate(ctx: &Context, token: &str) -> Result<Option<Arc<AccessTok
         return Ok(None);
     }
     let Ok(client_id) = ClientId::parse(&claims.client_id) else { return Ok(None) };
-    let Some(client) = ctx.clients.get(&client_id).await? else { return Ok(None) };
+    let Some(client) = ctx.clients.get_registered(&client_id).await? else { return Ok(None) };
     let granted =
         still_granted(&claims, &client) && resources_still_allowed(&claims.aud, &client, &ctx.settings);
     Ok(granted.then_some(claims))

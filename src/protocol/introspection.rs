@@ -53,7 +53,7 @@ async fn refresh(ctx: &Context, caller: &Client, token: &str) -> Result<Option<V
         return Ok(None);
     }
     // The client as it is now: one that may no longer refresh holds nothing live.
-    let Some(client) = ctx.clients.get(&family.client_id).await? else { return Ok(None) };
+    let Some(client) = ctx.clients.get_registered(&family.client_id).await? else { return Ok(None) };
     if !client.metadata.allows_grant(GrantType::RefreshToken) {
         return Ok(None);
     }

@@ -8,6 +8,7 @@ pub mod audience;
 pub mod authorize;
 pub mod bearer;
 pub mod client_auth;
+pub mod client_metadata_documents;
 pub mod clients;
 pub mod cors_origins;
 pub mod fetch;

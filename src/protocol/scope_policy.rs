@@ -108,6 +108,7 @@ mod tests {
             previous_secret: None,
             metadata,
             issued_at: 0,
+            metadata_document_fetched_at: None,
         }
     }
 

@@ -31,6 +31,12 @@ pub enum EventKind {
     ClientRegistered,
     /// A self-registered client changed or deleted its registration (RFC 7592).
     RegisteredClientChanged,
+    /// A client known by its Client ID Metadata Document was granted
+    /// something for the first time, and stored.
+    MetadataDocumentClientFirstSeen,
+    /// A `client_id` URL was refused: its document could not be fetched or
+    /// is invalid, or its domain is not allowed (`detail` says why).
+    MetadataDocumentClientRefused,
 }
 
 impl EventKind {
@@ -48,6 +54,8 @@ impl EventKind {
             Self::AdminChange => "admin_change",
             Self::ClientRegistered => "client_registered",
             Self::RegisteredClientChanged => "registered_client_changed",
+            Self::MetadataDocumentClientFirstSeen => "metadata_document_client_first_seen",
+            Self::MetadataDocumentClientRefused => "metadata_document_client_refused",
         }
     }
 
@@ -57,7 +65,8 @@ impl EventKind {
             Self::SignInSucceeded
             | Self::AdminChange
             | Self::ClientRegistered
-            | Self::RegisteredClientChanged => Level::INFO,
+            | Self::RegisteredClientChanged
+            | Self::MetadataDocumentClientFirstSeen => Level::INFO,
             _ => Level::WARN,
         }
     }

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use crate::domain::secret::SecretHash;
 use crate::domain::{Client, ClientId, PageRequest, RedirectUri};
 
+mod client_metadata_documents;
 mod grants;
 mod identity;
 mod postgres;
@@ -22,6 +23,7 @@ mod resources;
 mod sqlite;
 mod sqlite_files;
 
+pub use client_metadata_documents::ClientMetadataDocumentStore;
 pub use grants::{
     AuthorizationCodeRecord, CodeRedemption, FamilyAccessToken, GrantStore, RefreshTokenRecord, Retry,
     Rotation, TokenFamily,
@@ -226,6 +228,7 @@ pub struct Storage {
     pub login_throttle: Arc<dyn LoginThrottleStore>,
     pub resources: Arc<dyn ResourceStore>,
     pub registrations: Arc<dyn RegistrationStore>,
+    pub client_metadata_documents: Arc<dyn ClientMetadataDocumentStore>,
 }
 
 impl Storage {
@@ -242,6 +245,7 @@ impl Storage {
             + LoginThrottleStore
             + ResourceStore
             + RegistrationStore
+            + ClientMetadataDocumentStore
             + 'static,
     {
         let backend = Arc::new(backend);
@@ -256,7 +260,8 @@ impl Storage {
             sessions: backend.clone(),
             login_throttle: backend.clone(),
             resources: backend.clone(),
-            registrations: backend,
+            registrations: backend.clone(),
+            client_metadata_documents: backend,
         }
     }
 

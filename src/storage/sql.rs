@@ -31,8 +31,8 @@ fn map_conflict(error: sqlx::Error, what: &str) -> StorageError {
 }
 
 /// The columns `client_from_row` reads.
-const CLIENT_COLUMNS: &str =
-    "client_id, origin, secret_hash, previous_secret_hash, previous_secret_expires_at, metadata, issued_at";
+const CLIENT_COLUMNS: &str = "client_id, origin, secret_hash, previous_secret_hash, \
+     previous_secret_expires_at, metadata, issued_at, metadata_document_fetched_at";
 
 fn client_from_row(row: &<Db as sqlx::Database>::Row) -> Result<Client, StorageError> {
     let id: String = row.try_get("client_id")?;
@@ -55,6 +55,7 @@ fn client_from_row(row: &<Db as sqlx::Database>::Row) -> Result<Client, StorageE
         previous_secret,
         metadata: serde_json::from_str::<ClientMetadata>(&metadata).map_err(|_| corrupt("metadata"))?,
         issued_at: row.try_get("issued_at")?,
+        metadata_document_fetched_at: row.try_get("metadata_document_fetched_at")?,
     })
 }
 
@@ -102,7 +103,7 @@ impl ClientStore for Store {
              previous_secret_hash = excluded.previous_secret_hash, \
              previous_secret_expires_at = excluded.previous_secret_expires_at, \
              metadata = excluded.metadata, updated_at = excluded.updated_at, \
-             origin = excluded.origin, registration_token_hash = NULL",
+             origin = excluded.origin, registration_token_hash = NULL, metadata_document_fetched_at = NULL",
         )
         .bind(client.id.as_str().to_owned())
         .bind(client.secret_hash.as_ref().map(|h| h.as_bytes().to_vec()))

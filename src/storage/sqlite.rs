@@ -14,6 +14,7 @@ include!("sql_users.rs");
 include!("sql_grants.rs");
 include!("sql_resources.rs");
 include!("sql_registration.rs");
+include!("sql_client_metadata_documents.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 

@@ -17,6 +17,7 @@ pub const ADMIN_CLIENTS: &str = "/admin/clients";
 pub const ADMIN_CLIENT: &str = "/admin/clients/{client_id}";
 pub const ADMIN_CLIENT_SECRET: &str = "/admin/clients/{client_id}/secret";
 pub const ADMIN_INITIAL_ACCESS_TOKENS: &str = "/admin/initial-access-tokens";
+pub const ADMIN_CLIENT_METADATA_DOCUMENTS: &str = "/admin/client-metadata-documents";
 pub const ADMIN_RESOURCES: &str = "/admin/resources";
 pub const ADMIN_RESOURCE: &str = "/admin/resources/{id}";
 pub const ADMIN_ANY: &str = "/admin/{*rest}";

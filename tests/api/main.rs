@@ -13,6 +13,7 @@ mod browser;
 mod client_authentication;
 mod client_changes;
 mod client_credentials;
+mod client_metadata_documents;
 mod client_patch;
 mod client_secret_rotation;
 mod connection_limits;

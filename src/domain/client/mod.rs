@@ -172,12 +172,14 @@ impl ClientMetadata {
 }
 
 /// Who registered a client: an admin (the admin API, the bootstrap client),
-/// or the client itself at the registration endpoint (RFC 7591).
+/// the client itself at the registration endpoint (RFC 7591), or its
+/// Client ID Metadata Document (stored once a user first allows it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ClientOrigin {
     #[default]
     Admin,
     Dynamic,
+    MetadataDocument,
 }
 
 impl ClientOrigin {
@@ -186,6 +188,7 @@ impl ClientOrigin {
         match self {
             Self::Admin => "admin",
             Self::Dynamic => "dynamic",
+            Self::MetadataDocument => "metadata_document",
         }
     }
 
@@ -193,6 +196,7 @@ impl ClientOrigin {
         match value {
             "admin" => Some(Self::Admin),
             "dynamic" => Some(Self::Dynamic),
+            "metadata_document" => Some(Self::MetadataDocument),
             _ => None,
         }
     }
@@ -209,6 +213,10 @@ pub struct Client {
     pub previous_secret: Option<PreviousSecret>,
     pub metadata: ClientMetadata,
     pub issued_at: i64,
+    /// For a client whose metadata comes from its Client ID Metadata
+    /// Document (its id is the document's URL): when the stored metadata
+    /// was fetched. `None` for every other client.
+    pub metadata_document_fetched_at: Option<i64>,
 }
 
 /// A rotated-out secret that keeps working until `expires_at` (unix
@@ -239,12 +247,20 @@ impl Client {
         self.confidentiality() == Confidentiality::Confidential
     }
 
+    /// Whether the metadata is the client's own, from its Client ID
+    /// Metadata Document, rather than an admin's.
+    pub fn is_from_metadata_document(&self) -> bool {
+        self.metadata_document_fetched_at.is_some()
+    }
+
     /// Whether the user is asked to consent even when they already allowed
     /// everything requested. A client that registered itself is anyone's
     /// app: its name and logo prove nothing, so the user is shown who asks
-    /// every time (RFC 7591 §5, RFC 6819 §4.2.3).
+    /// every time (RFC 7591 §5, RFC 6819 §4.2.3); a metadata document's
+    /// client speaks for itself too, and its document may change between
+    /// requests (draft-ietf-oauth-client-id-metadata-document-02 §8.4).
     pub fn consent_always_asked(&self) -> bool {
-        self.origin == ClientOrigin::Dynamic
+        self.origin == ClientOrigin::Dynamic || self.is_from_metadata_document()
     }
 
     /// Whether the user is never asked (an admin's first-party client).

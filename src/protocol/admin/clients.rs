@@ -33,6 +33,7 @@ pub async fn register(
         previous_secret: None,
         metadata,
         issued_at: ctx.clock.now(),
+        metadata_document_fetched_at: None,
     };
     ctx.storage.clients.insert_client(&client).await?;
     // Not cached yet, but what derives from all clients (the CORS origins) must see it.
@@ -89,6 +90,15 @@ pub(crate) async fn store_metadata(
     existing: Client,
     metadata: ClientMetadata,
 ) -> Result<Client, ProtocolError> {
+    // Its document is the one source of its metadata (it is fetched again
+    // and would undo a change); an admin may delete it or deny its domain.
+    if existing.is_from_metadata_document() {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidClientMetadata,
+            "this client's metadata comes from its Client ID Metadata Document (its client_id URL) and cannot \
+             be changed here; delete the client, or deny its domain at /admin/client-metadata-documents",
+        ));
+    }
     super::resources::check_registered(ctx, metadata.allowed_resources()).await?;
     let confidential = metadata.token_endpoint_auth_method.is_confidential();
     if confidential && existing.secret_hash.is_none() {
@@ -99,7 +109,7 @@ pub(crate) async fn store_metadata(
     }
     let (secret_hash, previous_secret) =
         if confidential { (existing.secret_hash, existing.previous_secret) } else { (None, None) };
-    let client = Client { secret_hash, previous_secret, metadata, ..existing };
+    let client = Client { secret_hash, previous_secret, metadata, metadata_document_fetched_at: None, ..existing };
     if !ctx.storage.clients.update_client(&client, ctx.clock.now()).await? {
         return Err(no_such_client());
     }

@@ -2,6 +2,7 @@
 //! what may change, what a change revokes, and which caches must forget.
 //! Every change is a security event naming the admin client that made it.
 
+pub mod client_metadata_documents;
 pub mod clients;
 pub mod initial_access_tokens;
 pub mod resources;

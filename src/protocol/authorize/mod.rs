@@ -96,7 +96,7 @@ pub enum Rejection {
 }
 
 /// What is wrong with a request that cannot be answered by redirect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unredirectable {
     /// `client_id` or `redirect_uri` given twice (§3.1).
     RepeatedParameter(&'static str),
@@ -106,6 +106,8 @@ pub enum Unredirectable {
     UnregisteredRedirectUri,
     /// None given, and the client has several (or the request is OpenID Connect).
     MissingRedirectUri,
+    /// A `client_id` URL whose metadata document cannot be used, and why.
+    MetadataDocumentRefused(String),
 }
 
 impl From<Unredirectable> for Rejection {

@@ -9,6 +9,7 @@ use crate::domain::{
 };
 use crate::protocol::Context;
 use crate::protocol::audience::Audience;
+use crate::protocol::clients::ClientLookup;
 use crate::protocol::id_token;
 use crate::protocol::scope_policy::ScopePolicy;
 
@@ -141,7 +142,13 @@ async fn client(ctx: &Context, params: &Params) -> Result<Client, Rejection> {
     let unknown = || Rejection::from(Unredirectable::UnknownClient);
     let id = params.get("client_id").ok_or_else(|| Rejection::from(Unredirectable::MissingClientId))?;
     let id = ClientId::parse(id).map_err(|_| unknown())?;
-    ctx.clients.get(&id).await?.map(|client| (*client).clone()).ok_or_else(unknown)
+    match ctx.clients.lookup(&id).await? {
+        ClientLookup::Found(client) => Ok((*client).clone()),
+        ClientLookup::Unknown => Err(unknown()),
+        // Draft-ietf-oauth-client-id-metadata-document-02 §5.1: the request
+        // is aborted, and nothing is redirected (no redirect URI is trusted).
+        ClientLookup::Refused(reason) => Err(Unredirectable::MetadataDocumentRefused(reason).into()),
+    }
 }
 
 /// RFC 6749 §3.1.2.3, RFC 9700 §2.1: exact string match against a

@@ -137,6 +137,7 @@ pub async fn register(
         previous_secret: None,
         metadata,
         issued_at: now,
+        metadata_document_fetched_at: None,
     };
     let max = i64::from(settings.max_clients);
     let token_hash = SecretHash::of(&registration_token);

@@ -33,6 +33,10 @@ pub struct ClientView {
     /// In a rotation's answer: until when the replaced secret still works.
     #[serde(skip_serializing_if = "Option::is_none")]
     previous_secret_expires_at: Option<i64>,
+    /// For a client known by its Client ID Metadata Document: when the
+    /// metadata shown was fetched (an admin cannot change it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata_document_fetched_at: Option<i64>,
     #[serde(flatten)]
     metadata: ClientMetadata,
 }
@@ -46,6 +50,7 @@ impl ClientView {
             client_secret: secret.map(|s| s.expose().to_owned()),
             client_secret_expires_at: secret.map(|_| 0),
             previous_secret_expires_at: None,
+            metadata_document_fetched_at: client.metadata_document_fetched_at,
             metadata: client.metadata.clone(),
         }
     }

@@ -2,6 +2,7 @@
 //! request needs a bearer access token with the `admin` scope (401 without a
 //! good token, 403 without the scope).
 
+mod client_metadata_documents;
 mod clients;
 mod initial_access_tokens;
 mod paging;
@@ -31,6 +32,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route(routes::ADMIN_CLIENT_SECRET, post(clients::rotate_secret))
         .route(routes::ADMIN_INITIAL_ACCESS_TOKENS, post(initial_access_tokens::create))
+        .route(
+            routes::ADMIN_CLIENT_METADATA_DOCUMENTS,
+            get(client_metadata_documents::show).put(client_metadata_documents::replace),
+        )
         .route(routes::ADMIN_RESOURCES, get(resources::list).post(resources::create))
         .route(routes::ADMIN_RESOURCE, get(resources::show).patch(resources::patch).delete(resources::delete))
         .route(routes::ADMIN_USERS, get(users::list).post(users::create))

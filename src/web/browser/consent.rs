@@ -9,10 +9,11 @@ use tower_sessions::Session;
 use super::authorize::{self, response};
 use super::page_error::PageError;
 use super::page_form::{PageForm, PageQuery};
-use super::pages::{self, ConsentForm, ScopeLine};
+use super::pages::{self, ConsentForm, MetadataDocumentNotice, ScopeLine};
 use super::session::{self, PendingAuthorization, SignedIn};
 use crate::domain::Params;
-use crate::domain::{Client, ErrorCode, ResourceSet, ScopeSet};
+use crate::domain::client_metadata_document::ClientIdUrl;
+use crate::domain::{Client, ErrorCode, RedirectUri, ResourceSet, ScopeSet};
 use crate::protocol::authorize::AuthorizeError;
 use crate::storage::Consent;
 use crate::web::AppState;
@@ -56,6 +57,7 @@ async fn render(state: &AppState, session: &Session, request_id: &str) -> Result
         username: user.username.as_str().to_owned(),
         scopes: pending.request.scope.iter().map(describe).collect(),
         resources: resource_names(state, &pending.request.resources).await?,
+        metadata_document: metadata_document_notice(&client, &pending.request.redirect_uri),
     };
     Ok(pages::consent_page(&state.settings.issuer, &form))
 }
@@ -78,6 +80,7 @@ async fn decide(state: &AppState, session: &Session, params: &Params) -> Result<
             AuthorizeError::new(&request.target(), ErrorCode::AccessDenied, "the user denied the request");
         return Ok(response::error_redirect(&state.settings.issuer, &error));
     }
+    state.clients.store_for_grant(&client).await?;
     let previous = state.storage.consents.get_consent(&user.user_id, &client.id).await?;
     let scope = union(previous.map(|c| c.scope), &request.scope);
     let consent = Consent { client_id: client.id.clone(), scope, granted_at: state.clock.now() };
@@ -85,6 +88,23 @@ async fn decide(state: &AppState, session: &Session, params: &Params) -> Result<
     Ok(authorize::issue_code(state, request, &user)
         .await
         .unwrap_or_else(|failure| failure.into_response(&state.settings.issuer)))
+}
+
+/// What the page says of a client known by its metadata document
+/// (draft-ietf-oauth-client-id-metadata-document-02 §8.5): its name is its
+/// own claim, so the host of its `client_id` URL is shown beside it, with
+/// where the browser will be sent; a loopback redirect URI is flagged, as
+/// any document may name one, and whatever listens there gets the code.
+fn metadata_document_notice(client: &Client, redirect_uri: &RedirectUri) -> Option<MetadataDocumentNotice> {
+    if !client.is_from_metadata_document() {
+        return None;
+    }
+    let client_host = ClientIdUrl::parse(&client.id).ok()?.host();
+    Some(MetadataDocumentNotice {
+        client_host,
+        redirect_host: redirect_uri.display_host(),
+        loopback_redirect: redirect_uri.is_loopback(),
+    })
 }
 
 /// How the consent page names each resource: its name, else its identifier.

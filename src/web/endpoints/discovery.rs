@@ -64,7 +64,13 @@ pub fn metadata(issuer: &Issuer, registration: RegistrationPolicy) -> Value {
 
 pub async fn discovery(State(state): State<AppState>) -> Response {
     let settings = &state.settings;
-    let mut response = Json(metadata(&settings.issuer, settings.registration.policy)).into_response();
+    let mut metadata = metadata(&settings.issuer, settings.registration.policy);
+    // Draft-ietf-oauth-client-id-metadata-document-02 §6: advertised exactly
+    // when a `client_id` URL is resolved.
+    if state.clients.metadata_documents().is_some() {
+        metadata["client_id_metadata_document_supported"] = Value::Bool(true);
+    }
+    let mut response = Json(metadata).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     response
 }

@@ -2,6 +2,7 @@
 //! SQLite and on Postgres, each test on a fresh database. Times are made-up
 //! unix seconds passed to the calls, so nothing here sleeps.
 
+mod client_metadata_documents;
 mod clients_and_revocations;
 mod codes;
 mod migrations;
@@ -92,6 +93,7 @@ pub fn client(id: &str) -> Client {
             application_type: Some(castellan::domain::ApplicationType::Native),
         },
         issued_at: NOW,
+        metadata_document_fetched_at: None,
     }
 }
 

@@ -61,6 +61,10 @@ fn unredirectable(reason: Unredirectable) -> PageError {
         Unredirectable::MissingRedirectUri => {
             PageError::bad_request("Incomplete request", "The application did not say where to return.")
         }
+        Unredirectable::MetadataDocumentRefused(reason) => PageError::bad_request(
+            "Unknown application",
+            format!("The application that sent you here could not be identified: {reason}."),
+        ),
     }
 }
 

@@ -54,6 +54,18 @@ pub struct ConsentForm {
     pub scopes: Vec<ScopeLine>,
     /// The names (else identifiers) of the resources (RFC 8707) asked for.
     pub resources: Vec<String>,
+    /// For a client known by its metadata document: where it comes from.
+    pub metadata_document: Option<MetadataDocumentNotice>,
+}
+
+/// The consent page's facts about a metadata-document client.
+pub struct MetadataDocumentNotice {
+    /// The host of its `client_id` URL.
+    pub client_host: String,
+    /// Where the browser will be sent with the code.
+    pub redirect_host: String,
+    /// Whether that is this device (loopback): any document may name it.
+    pub loopback_redirect: bool,
 }
 
 /// The sign-out confirmation: posts `csrf_token` and the non-empty optional fields to `routes::END_SESSION`.

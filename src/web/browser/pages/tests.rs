@@ -36,6 +36,7 @@ fn consent_form(client_name: &str, username: &str) -> ConsentForm {
             ScopeLine { scope: "email".into(), description: "See your email address".into() },
         ],
         resources: vec!["Orders <API>".into()],
+        metadata_document: None,
     }
 }
 
@@ -145,6 +146,30 @@ async fn consent_page_escapes_client_name_username_and_scopes() {
     let html = body(consent_page(&issuer(), &form)).await;
     assert!(!html.contains("<script"));
     assert!(count(&html, EVIL_ESCAPED) >= 5);
+}
+
+#[tokio::test]
+async fn consent_page_shows_where_a_metadata_document_client_comes_from_and_warns_of_loopback() {
+    let mut form = consent_form("Photo Print", "alice");
+    let html = body(consent_page(&issuer(), &form)).await;
+    assert!(!html.contains("class=\"client-origin\""), "only for metadata-document clients");
+    form.metadata_document = Some(MetadataDocumentNotice {
+        client_host: "app.example".into(),
+        redirect_host: "127.0.0.1".into(),
+        loopback_redirect: true,
+    });
+    let html = body(consent_page(&issuer(), &form)).await;
+    assert!(html.contains("Photo Print (from <b>app.example</b>)"), "{html}");
+    assert!(html.contains("sent back to <b>127.0.0.1</b>"), "{html}");
+    assert!(html.contains("class=\"warning\" role=\"alert\""), "{html}");
+    form.metadata_document = Some(MetadataDocumentNotice {
+        client_host: EVIL.into(),
+        redirect_host: "app.example".into(),
+        loopback_redirect: false,
+    });
+    let html = body(consent_page(&issuer(), &form)).await;
+    assert!(!html.contains("role=\"alert\""));
+    assert!(!html.contains("<script") && html.contains(EVIL_ESCAPED));
 }
 
 #[tokio::test]
