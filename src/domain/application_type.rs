@@ -17,6 +17,13 @@ pub enum ApplicationType {
 }
 
 impl ApplicationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Web => "web",
+            Self::Native => "native",
+        }
+    }
+
     /// Whether `uri` suits this kind of client, and if not, why.
     ///
     /// - A web client redirects to a server on the web: `https`, and not to
@@ -33,8 +40,9 @@ impl ApplicationType {
         match (self, url.scheme()) {
             (Self::Web, "https") if !loopback => Ok(()),
             (Self::Web, _) => Err(format!(
-                "redirect URI {uri:?}: a web client (application_type \"web\") uses https on a host other \
-                 than localhost; register a native client for loopback or app redirects"
+                "redirect URI {uri:?}: a web client (application_type \"web\") must use https on a host \
+                 other than localhost; register a native client (application_type \"native\") for \
+                 loopback or app redirects"
             )),
             (Self::Native, "https") => Ok(()),
             (Self::Native, "http") if loopback => Ok(()),
@@ -43,6 +51,26 @@ impl ApplicationType {
                 "redirect URI {uri:?}: a native client (application_type \"native\") uses a private-use \
                  scheme such as com.example.app:/cb, or http on 127.0.0.1, [::1] or localhost"
             )),
+        }
+    }
+}
+
+impl ApplicationType {
+    /// The type of a registration that names none. OpenID Registration §2
+    /// defaults to `web`, but RFC 7591 clients that follow RFC 8252 (CLIs,
+    /// desktop and MCP clients) register loopback or private-use redirect
+    /// URIs without saying `native`: when every redirect URI suits only a
+    /// native app, the client is one, instead of being refused.
+    pub fn inferred(redirect_uris: &[String]) -> Self {
+        let native_only = |uri: &String| {
+            RedirectUri::parse(uri).is_ok_and(|uri| {
+                Self::Native.check_redirect_uri(&uri).is_ok() && Self::Web.check_redirect_uri(&uri).is_err()
+            })
+        };
+        if !redirect_uris.is_empty() && redirect_uris.iter().all(native_only) {
+            Self::Native
+        } else {
+            Self::Web
         }
     }
 }
@@ -78,6 +106,23 @@ mod tests {
             "com.example.app:/cb",
         ] {
             assert!(!check(ApplicationType::Web, refused), "{refused}");
+        }
+    }
+
+    #[test]
+    fn a_registration_without_a_type_is_native_when_only_a_native_app_could_use_its_redirect_uris() {
+        let uris = |list: &[&str]| list.iter().map(|u| u.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            ApplicationType::inferred(&uris(&["http://127.0.0.1:4000/callback"])),
+            ApplicationType::Native
+        );
+        assert_eq!(
+            ApplicationType::inferred(&uris(&["com.example.app:/cb", "http://localhost/cb"])),
+            ApplicationType::Native
+        );
+        for web in [&["https://app.example/cb"][..], &["https://app.example/cb", "http://127.0.0.1/cb"], &[]]
+        {
+            assert_eq!(ApplicationType::inferred(&uris(web)), ApplicationType::Web, "{web:?}");
         }
     }
 

@@ -13,14 +13,19 @@
 //!   widen them (§2.2).
 //! - With resources, the scopes must belong to them, or be the OpenID or
 //!   Castellan scopes, which every audience understands.
+//! - A client that speaks for itself (registered itself, RFC 7591, or known
+//!   by its metadata document) and names no resources in its metadata may
+//!   ask for any resource an admin opened to such clients
+//!   (`dynamic_registration`), as MCP clients do: they learn the resource
+//!   from the resource server (RFC 9728), not at registration. Its tokens
+//!   for the issuer carry the OpenID scopes only: a resource's scope goes
+//!   only into a token for that resource.
 
 use std::sync::Arc;
 
 use crate::domain::resource::invalid_target;
 use crate::domain::scope::OIDC_SCOPES;
-use crate::domain::{
-    AudienceClaim, Client, ClientOrigin, ProtocolError, Resource, ResourceIndicator, ResourceSet,
-};
+use crate::domain::{AudienceClaim, Client, ProtocolError, Resource, ResourceIndicator, ResourceSet};
 use crate::protocol::{Context, Settings};
 
 /// The resources a token is for; none means the issuer's own audience.
@@ -31,6 +36,9 @@ pub struct Audience {
     /// name: their scopes are theirs, and a token any server trusting the
     /// issuer accepts must not carry them.
     withheld: Vec<Arc<Resource>>,
+    /// For the issuer's audience of a self-registered client: no scope but
+    /// the OpenID ones.
+    oidc_only: bool,
 }
 
 impl Audience {
@@ -71,11 +79,14 @@ impl Audience {
     /// The issuer's audience for `client`, withholding the scopes of the
     /// resources it may name (read from the cache; none for most clients).
     async fn issuer_for(ctx: &Context, client: &Client) -> Result<Self, ProtocolError> {
+        if client.is_self_registered() {
+            return Ok(Self { oidc_only: true, ..Self::default() });
+        }
         let mut withheld = Vec::new();
         for identifier in client.metadata.allowed_resources() {
             withheld.extend(ctx.resources.get(identifier).await?);
         }
-        Ok(Self { resources: Vec::new(), withheld })
+        Ok(Self { resources: Vec::new(), withheld, oidc_only: false })
     }
 
     /// Each of `identifiers`, if the client may ask for it and it is registered.
@@ -85,22 +96,23 @@ impl Audience {
         identifiers: impl Iterator<Item = &ResourceIndicator>,
     ) -> Result<Self, ProtocolError> {
         let mut resources = Vec::new();
+        let any_open = client.is_self_registered() && client.metadata.allowed_resources().next().is_none();
         for identifier in identifiers {
-            if !client.metadata.allows_resource(identifier) {
+            if !any_open && !client.metadata.allows_resource(identifier) {
                 return Err(invalid_target("this client may not request one of the resources"));
             }
             let resource = ctx.resources.get(identifier).await?;
             let resource = resource.ok_or_else(|| invalid_target("a resource is not registered"))?;
             // A self-registered client keeps a resource only while the admin
             // keeps it open to dynamic clients (`protocol::registration`).
-            if client.origin == ClientOrigin::Dynamic && !resource.dynamic_registration {
+            if client.is_self_registered() && !resource.dynamic_registration {
                 return Err(invalid_target(
                     "this resource is no longer open to dynamically registered clients",
                 ));
             }
             resources.push(resource);
         }
-        Ok(Self { resources, withheld: Vec::new() })
+        Ok(Self { resources, withheld: Vec::new(), oidc_only: false })
     }
 
     /// Whether this is the issuer's own audience (no resource).
@@ -114,6 +126,9 @@ impl Audience {
     /// only: a resource never defined it, and the admin API refuses a token
     /// without the issuer.
     pub fn covers(&self, scope: &str) -> bool {
+        if self.is_issuer() && self.oidc_only {
+            return OIDC_SCOPES.contains(&scope);
+        }
         if self.is_issuer() {
             return !self.withheld.iter().any(|r| r.scopes.contains(scope));
         }
@@ -123,7 +138,7 @@ impl Audience {
     /// Whether this is the issuer's audience with nothing withheld: today's
     /// rules, untouched.
     pub fn is_plain_issuer(&self) -> bool {
-        self.is_issuer() && self.withheld.is_empty()
+        self.is_issuer() && self.withheld.is_empty() && !self.oidc_only
     }
 
     /// The resource indicators, as a grant records them.
@@ -139,7 +154,13 @@ impl Audience {
 /// Whether the client, as registered now, may still have a token for each
 /// resource the token names: an admin who takes a resource from a client
 /// cuts the tokens it holds for it.
+///
+/// A self-registered client that names no resources was allowed whichever
+/// were open when the token was issued; closing one refuses new tokens.
 pub fn resources_still_allowed(aud: &AudienceClaim, client: &Client, settings: &Settings) -> bool {
+    if client.is_self_registered() && client.metadata.allowed_resources().next().is_none() {
+        return true;
+    }
     aud.iter()
         .filter(|aud| !is_own_audience(settings, aud))
         .all(|aud| client.metadata.allowed_resources().any(|r| r.as_str() == aud))

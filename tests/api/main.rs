@@ -25,6 +25,7 @@ mod introspection;
 mod key_revocation;
 mod key_sealing;
 mod keys;
+mod mcp_sdk;
 mod oidc;
 mod refresh_reuse_grace;
 mod registration;

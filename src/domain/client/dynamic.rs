@@ -1,13 +1,14 @@
 //! What a client registering itself may ask for (RFC 7591 §3.1): the same
 //! metadata an admin sends, within tighter bounds, without Castellan's
-//! admin-only extensions, and with an `application_type` always. Which
+//! admin-only extensions, and with an `application_type` always (given,
+//! or inferred from the redirect URIs). Which
 //! scopes and resources it may name depends on the registered resources,
 //! and is `protocol::registration`'s to check.
 
 use super::request::invalid;
 use super::{ClientMetadata, ClientMetadataRequest};
-use crate::domain::ProtocolError;
 use crate::domain::scope::ADMIN_SCOPE;
+use crate::domain::{ApplicationType, ProtocolError};
 
 /// The most entries a self-registered client may send in one list
 /// (`redirect_uris`, `post_logout_redirect_uris`, `grant_types`,
@@ -39,7 +40,10 @@ impl ClientMetadataRequest {
         if self.require_pkce == Some(false) {
             self.require_pkce = None;
         }
-        self.application_type.get_or_insert_with(|| "web".to_owned());
+        if self.application_type.is_none() {
+            let inferred = ApplicationType::inferred(self.redirect_uris.as_deref().unwrap_or_default());
+            self.application_type = Some(inferred.as_str().to_owned());
+        }
         let metadata = self.validate()?;
         if metadata.scope.contains(ADMIN_SCOPE) {
             return Err(invalid("the admin scope cannot be registered here; ask an administrator"));
@@ -53,7 +57,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::{ApplicationType, ErrorCode};
+    use crate::domain::ErrorCode;
 
     fn dynamic(value: serde_json::Value) -> Result<ClientMetadata, ProtocolError> {
         serde_json::from_value::<ClientMetadataRequest>(value).unwrap().validate_dynamic()

@@ -253,6 +253,13 @@ impl Client {
         self.metadata_document_fetched_at.is_some()
     }
 
+    /// Whether the client speaks for itself: it registered itself, or its
+    /// metadata is its own document. Such a client gets only what admins
+    /// opened to such clients, and consent is always asked.
+    pub fn is_self_registered(&self) -> bool {
+        self.origin == ClientOrigin::Dynamic || self.is_from_metadata_document()
+    }
+
     /// Whether the user is asked to consent even when they already allowed
     /// everything requested. A client that registered itself is anyone's
     /// app: its name and logo prove nothing, so the user is shown who asks
@@ -260,7 +267,7 @@ impl Client {
     /// client speaks for itself too, and its document may change between
     /// requests (draft-ietf-oauth-client-id-metadata-document-02 §8.4).
     pub fn consent_always_asked(&self) -> bool {
-        self.origin == ClientOrigin::Dynamic || self.is_from_metadata_document()
+        self.is_self_registered()
     }
 
     /// Whether the user is never asked (an admin's first-party client).

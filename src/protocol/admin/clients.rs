@@ -109,7 +109,8 @@ pub(crate) async fn store_metadata(
     }
     let (secret_hash, previous_secret) =
         if confidential { (existing.secret_hash, existing.previous_secret) } else { (None, None) };
-    let client = Client { secret_hash, previous_secret, metadata, metadata_document_fetched_at: None, ..existing };
+    let client =
+        Client { secret_hash, previous_secret, metadata, metadata_document_fetched_at: None, ..existing };
     if !ctx.storage.clients.update_client(&client, ctx.clock.now()).await? {
         return Err(no_such_client());
     }

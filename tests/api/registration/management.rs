@@ -82,7 +82,8 @@ async fn a_replacement_names_the_client_and_keeps_the_registration_rules(backend
         let response = manage(&app, Method::PUT, uri, Some(token), Some(&bad)).await;
         assert_error(response, 400, "invalid_client_metadata").await;
     }
-    let bad_uri = with(json!({"client_id": id, "redirect_uris": ["http://127.0.0.1/cb"]}));
+    let bad_uri =
+        with(json!({"client_id": id, "redirect_uris": ["http://127.0.0.1/cb"], "application_type": "web"}));
     assert_error(
         manage(&app, Method::PUT, uri, Some(token), Some(&bad_uri)).await,
         400,

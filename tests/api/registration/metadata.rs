@@ -53,8 +53,12 @@ async fn the_admin_scope_and_scopes_or_resources_not_opened_are_refused(backend:
     let scope =
         refused(&app, web_app_with(json!({"scope": "payroll:read", "resources": [ORDERS]})), invalid).await;
     assert!(scope.contains("payroll:read"), "{scope}");
-    let unnamed = refused(&app, web_app_with(json!({"scope": "orders:read"})), invalid).await;
-    assert!(unnamed.contains("orders:read"), "a resource's scope needs the resource: {unnamed}");
+    let unnamed = refused(&app, web_app_with(json!({"scope": "payroll:read"})), invalid).await;
+    assert!(unnamed.contains("payroll:read"), "a closed resource's scope: {unnamed}");
+    // Naming no resources, a client may ask for any open one later (as MCP
+    // clients do), so it may register the scopes of any open resource.
+    let any_open = registered(&app, &web_app_with(json!({"scope": "openid orders:read"}))).await;
+    assert_eq!(any_open["scope"], "openid orders:read");
 
     let opened = web_app_with(json!({"scope": "openid profile orders:read", "resources": [ORDERS]}));
     let body = registered(&app, &opened).await;
@@ -110,9 +114,17 @@ async fn unknown_metadata_is_ignored_and_admin_only_values_are_replaced(backend:
 async fn application_type_decides_which_redirect_uris_are_allowed(backend: Backend) {
     let app = TestApp::spawn_with(backend, OPEN).await;
     for web_refused in ["http://127.0.0.1/cb", "https://localhost/cb", "com.example.app:/cb"] {
-        let metadata = json!({"redirect_uris": [web_refused]});
+        let metadata = json!({"redirect_uris": [web_refused], "application_type": "web"});
         refused(&app, metadata, "invalid_redirect_uri").await;
     }
+    // Without a type, redirect URIs only a native app can use make it one
+    // (RFC 8252 clients, such as MCP clients, often send none).
+    for inferred in ["http://127.0.0.1:4000/callback", "com.example.app:/cb"] {
+        let body = registered(&app, &json!({"redirect_uris": [inferred]})).await;
+        assert_eq!(body["application_type"], "native", "{body}");
+    }
+    let mixed = json!({"redirect_uris": ["https://app.example.com/cb", "http://127.0.0.1/cb"]});
+    refused(&app, mixed, "invalid_redirect_uri").await;
     registered(&app, &json!({"redirect_uris": ["https://app.example.com/cb"], "application_type": "web"}))
         .await;
     for native in [
