@@ -79,10 +79,15 @@ mod tests {
     }
 
     #[test]
-    fn a_dynamic_client_is_a_web_client_unless_it_says_native() {
+    fn a_dynamic_client_is_a_web_client_unless_it_says_native_or_only_a_native_app_could_be() {
         let loopback =
             json!({"redirect_uris": ["http://127.0.0.1/cb"], "token_endpoint_auth_method": "none"});
-        assert_eq!(dynamic(loopback.clone()).unwrap_err().code, ErrorCode::InvalidRedirectUri);
+        assert_eq!(dynamic(loopback.clone()).unwrap().application_type, Some(ApplicationType::Native));
+        let mut web = loopback.clone();
+        web["application_type"] = json!("web");
+        assert_eq!(dynamic(web).unwrap_err().code, ErrorCode::InvalidRedirectUri);
+        let https = json!({"redirect_uris": ["https://a.example/cb"]});
+        assert_eq!(dynamic(https).unwrap().application_type, Some(ApplicationType::Web));
         let mut native = loopback;
         native["application_type"] = json!("native");
         assert_eq!(dynamic(native).unwrap().application_type, Some(ApplicationType::Native));
