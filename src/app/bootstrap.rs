@@ -32,6 +32,8 @@ pub async fn ensure_admin_client(
             resources: Vec::new(),
             default_resource: None,
             refresh_token_reuse_grace: Default::default(),
+            jwks: None,
+            token_endpoint_auth_signing_alg: None,
         },
         issued_at: now,
     };

@@ -142,12 +142,14 @@ fn spawn_upkeep(state: &AppState) -> Vec<JoinHandle<()>> {
     vec![sync, refresh, prune]
 }
 
-/// Deletes expired sessions, codes, token families and throttling counters.
+/// Deletes expired sessions, codes, token families, throttling counters
+/// and client assertion `jti`s.
 async fn prune_expired(storage: &Storage, now: i64) {
     let results = [
         storage.sessions.prune_sessions(now).await,
         storage.grants.prune_grants(token::grants_ended_before(now)).await,
         storage.login_throttle.prune_login_failures(now - throttle::WINDOW_SECS).await,
+        storage.assertions.prune_assertion_jtis(now).await,
     ];
     for error in results.into_iter().filter_map(Result::err) {
         tracing::warn!(%error, "pruning expired records failed");

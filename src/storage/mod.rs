@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use crate::domain::secret::SecretHash;
 use crate::domain::{Client, ClientId, PageRequest, RedirectUri};
 
+mod assertions;
 mod grants;
 mod identity;
 mod postgres;
@@ -21,6 +22,7 @@ mod resources;
 mod sqlite;
 mod sqlite_files;
 
+pub use assertions::ClientAssertionStore;
 pub use grants::{
     AuthorizationCodeRecord, CodeRedemption, FamilyAccessToken, GrantStore, RefreshTokenRecord, Retry,
     Rotation, TokenFamily,
@@ -222,6 +224,7 @@ pub struct Storage {
     pub sessions: Arc<dyn SessionRecordStore>,
     pub login_throttle: Arc<dyn LoginThrottleStore>,
     pub resources: Arc<dyn ResourceStore>,
+    pub assertions: Arc<dyn ClientAssertionStore>,
 }
 
 impl Storage {
@@ -237,6 +240,7 @@ impl Storage {
             + SessionRecordStore
             + LoginThrottleStore
             + ResourceStore
+            + ClientAssertionStore
             + 'static,
     {
         let backend = Arc::new(backend);
@@ -250,7 +254,8 @@ impl Storage {
             grants: backend.clone(),
             sessions: backend.clone(),
             login_throttle: backend.clone(),
-            resources: backend,
+            resources: backend.clone(),
+            assertions: backend,
         }
     }
 

@@ -15,6 +15,7 @@ include!("sql_identity.rs");
 include!("sql_users.rs");
 include!("sql_grants.rs");
 include!("sql_resources.rs");
+include!("sql_assertions.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 

@@ -4,8 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::client_id::ClientId;
+pub mod keys;
 mod request;
 
+pub use keys::{AssertionAlgorithm, ClientJwks};
 pub use request::ClientMetadataRequest;
 
 use super::secret::{Secret, SecretHash};
@@ -43,6 +45,9 @@ pub enum TokenEndpointAuthMethod {
     #[default]
     ClientSecretBasic,
     ClientSecretPost,
+    /// RFC 7523 §2.2, OpenID Connect Core §9: a JWT signed with the
+    /// client's private key, checked with its registered public keys.
+    PrivateKeyJwt,
     None,
 }
 
@@ -59,7 +64,9 @@ impl TokenEndpointAuthMethod {
     /// method that authenticates.
     pub fn confidentiality(self) -> Confidentiality {
         match self {
-            Self::ClientSecretBasic | Self::ClientSecretPost => Confidentiality::Confidential,
+            Self::ClientSecretBasic | Self::ClientSecretPost | Self::PrivateKeyJwt => {
+                Confidentiality::Confidential
+            }
             Self::None => Confidentiality::Public,
         }
     }
@@ -68,11 +75,18 @@ impl TokenEndpointAuthMethod {
         self.confidentiality() == Confidentiality::Confidential
     }
 
+    /// Whether the client authenticates with a secret we issue (and keep a
+    /// hash of); a `private_key_jwt` client is confidential without one.
+    pub fn uses_secret(self) -> bool {
+        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
+
     /// The RFC 7591 §2 name, as registered and as discovery lists it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
             Self::None => "none",
         }
     }
@@ -129,6 +143,13 @@ pub struct ClientMetadata {
     /// Castellan's extension (see `refresh_policy`); confidential clients only.
     #[serde(default, skip_serializing_if = "RefreshReuseGrace::is_none")]
     pub refresh_token_reuse_grace: RefreshReuseGrace,
+    /// RFC 7591 §2: the public keys of a `private_key_jwt` client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<ClientJwks>,
+    /// RFC 7591 §2, OpenID Connect Registration §2: the one algorithm the
+    /// client's assertions use; `None` allows any of [`AssertionAlgorithm::ALL`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<AssertionAlgorithm>,
 }
 
 impl ClientMetadata {
@@ -167,7 +188,8 @@ impl ClientMetadata {
 #[derive(Debug, Clone)]
 pub struct Client {
     pub id: ClientId,
-    /// Present exactly for confidential clients.
+    /// Present exactly for clients whose method uses a secret
+    /// ([`TokenEndpointAuthMethod::uses_secret`]).
     pub secret_hash: Option<SecretHash>,
     /// The secret replaced by the last rotation, while it is still accepted.
     pub previous_secret: Option<PreviousSecret>,

@@ -3,7 +3,10 @@
 
 use serde::Deserialize;
 
-use super::{ClientMetadata, GrantType, IdTokenAlgorithm, ResponseType, TokenEndpointAuthMethod};
+use super::{
+    AssertionAlgorithm, ClientJwks, ClientMetadata, GrantType, IdTokenAlgorithm, ResponseType,
+    TokenEndpointAuthMethod,
+};
 use crate::domain::{ErrorCode, ProtocolError, RedirectUri, RefreshReuseGrace, ScopeSet};
 
 /// Client metadata as a caller sends it (RFC 7591 §2); unknown fields are
@@ -23,6 +26,8 @@ pub struct ClientMetadataRequest {
     pub resources: Option<Vec<String>>,
     pub default_resource: Option<String>,
     pub refresh_token_reuse_grace: Option<i64>,
+    pub jwks: Option<serde_json::Value>,
+    pub token_endpoint_auth_signing_alg: Option<String>,
 }
 
 fn invalid(description: impl Into<String>) -> ProtocolError {
@@ -82,6 +87,8 @@ impl ClientMetadataRequest {
             Some(name) if name.trim().is_empty() => None,
             other => other,
         };
+        let (jwks, token_endpoint_auth_signing_alg) =
+            client_keys(token_endpoint_auth_method, self.jwks, self.token_endpoint_auth_signing_alg)?;
         let (resources, default_resource) =
             crate::domain::resource::parse_client_resources(self.resources, self.default_resource)?;
         let metadata = ClientMetadata {
@@ -104,10 +111,56 @@ impl ClientMetadataRequest {
                 self.refresh_token_reuse_grace,
                 token_endpoint_auth_method.is_confidential(),
             )?,
+            jwks,
+            token_endpoint_auth_signing_alg,
         };
         check_consistency(&metadata)?;
         Ok(metadata)
     }
+}
+
+/// RFC 7591 §2: a `private_key_jwt` client registers its public keys, and
+/// may name the one algorithm it signs with; no other client registers
+/// either, as nothing else here would use them.
+fn client_keys(
+    method: TokenEndpointAuthMethod,
+    jwks: Option<serde_json::Value>,
+    signing_alg: Option<String>,
+) -> Result<(Option<ClientJwks>, Option<AssertionAlgorithm>), ProtocolError> {
+    if method != TokenEndpointAuthMethod::PrivateKeyJwt {
+        if jwks.is_some() {
+            return Err(invalid(
+                "jwks is registered only with token_endpoint_auth_method \"private_key_jwt\"",
+            ));
+        }
+        if signing_alg.is_some() {
+            return Err(invalid(
+                "token_endpoint_auth_signing_alg is registered only with token_endpoint_auth_method \"private_key_jwt\"",
+            ));
+        }
+        return Ok((None, None));
+    }
+    let Some(document) = jwks else {
+        return Err(invalid("a private_key_jwt client must register its public keys in jwks"));
+    };
+    let jwks = ClientJwks::parse(document).map_err(|why| invalid(format!("jwks {why}")))?;
+    let signing_alg = match signing_alg.as_deref() {
+        None => None,
+        Some(name) => {
+            // OpenID Connect Registration §2: "none" MUST NOT be used; nor may HMAC here.
+            let alg = AssertionAlgorithm::parse(name).ok_or_else(|| {
+                invalid(format!(
+                    "token_endpoint_auth_signing_alg {name:?} is not supported ({})",
+                    AssertionAlgorithm::names()
+                ))
+            })?;
+            if !jwks.supports(alg) {
+                return Err(invalid(format!("jwks has no key for token_endpoint_auth_signing_alg {name}")));
+            }
+            Some(alg)
+        }
+    };
+    Ok((Some(jwks), signing_alg))
 }
 
 /// RFC 7591 §2.1: grant types and response types must agree; a client that
@@ -138,4 +191,3 @@ fn check_consistency(metadata: &ClientMetadata) -> Result<(), ProtocolError> {
     }
     Ok(())
 }
-

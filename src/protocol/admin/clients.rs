@@ -16,15 +16,16 @@ fn no_such_client() -> ProtocolError {
     ProtocolError::not_found("no such client")
 }
 
-/// Registers a client; a confidential one gets a new 256-bit secret,
-/// returned here and never again.
+/// Registers a client; one whose method uses a secret gets a new 256-bit
+/// secret, returned here and never again (a `private_key_jwt` client has
+/// its keys instead).
 pub async fn register(
     ctx: &Context,
     actor: &Actor,
     metadata: ClientMetadata,
 ) -> Result<(Client, Option<Secret>), ProtocolError> {
     super::resources::check_registered(ctx, metadata.allowed_resources()).await?;
-    let secret = metadata.token_endpoint_auth_method.is_confidential().then(Secret::generate);
+    let secret = metadata.token_endpoint_auth_method.uses_secret().then(Secret::generate);
     let client = Client {
         id: ClientId::generate(),
         secret_hash: secret.as_ref().map(SecretHash::of),
@@ -78,24 +79,24 @@ pub async fn patch(
     Ok(client)
 }
 
-/// Stores new metadata for `existing`. A public client cannot become
-/// confidential this way, as it has no secret to keep; a confidential
-/// client made public loses its secrets.
+/// Stores new metadata for `existing`. A client without a secret (public,
+/// or `private_key_jwt`) cannot switch to a secret method this way, as it
+/// has no secret to keep; a client that stops using its secret loses it.
 async fn store_metadata(
     ctx: &Context,
     existing: Client,
     metadata: ClientMetadata,
 ) -> Result<Client, ProtocolError> {
     super::resources::check_registered(ctx, metadata.allowed_resources()).await?;
-    let confidential = metadata.token_endpoint_auth_method.is_confidential();
-    if confidential && existing.secret_hash.is_none() {
+    let uses_secret = metadata.token_endpoint_auth_method.uses_secret();
+    if uses_secret && existing.secret_hash.is_none() {
         return Err(ProtocolError::new(
             ErrorCode::InvalidClientMetadata,
-            "a public client cannot be made confidential; register a new client",
+            "a client without a secret (public, or private_key_jwt) cannot switch to a secret method; register a new client",
         ));
     }
     let (secret_hash, previous_secret) =
-        if confidential { (existing.secret_hash, existing.previous_secret) } else { (None, None) };
+        if uses_secret { (existing.secret_hash, existing.previous_secret) } else { (None, None) };
     let client =
         Client { id: existing.id, secret_hash, previous_secret, metadata, issued_at: existing.issued_at };
     if !ctx.storage.clients.update_client(&client, ctx.clock.now()).await? {
@@ -126,7 +127,7 @@ pub async fn rotate_secret(
         )));
     }
     let existing = get(ctx, id).await?;
-    if !existing.is_confidential() {
+    if !existing.metadata.token_endpoint_auth_method.uses_secret() {
         return Err(no_secret_to_rotate());
     }
     let now = ctx.clock.now();
@@ -157,7 +158,7 @@ pub async fn rotate_secret(
 
 fn no_secret_to_rotate() -> ProtocolError {
     ProtocolError::invalid_request(
-        "a public client (token_endpoint_auth_method \"none\") has no secret to rotate",
+        "this client has no secret to rotate (its token_endpoint_auth_method is \"none\" or \"private_key_jwt\")",
     )
 }
 

@@ -2,6 +2,7 @@
 //! SQLite and on Postgres, each test on a fresh database. Times are made-up
 //! unix seconds passed to the calls, so nothing here sleeps.
 
+mod client_assertions;
 mod clients_and_revocations;
 mod codes;
 mod migrations;
@@ -87,6 +88,8 @@ pub fn client(id: &str) -> Client {
             default_resource: Some(indicator("https://api.example.com/b")),
             refresh_token_reuse_grace: castellan::domain::RefreshReuseGrace::parse(Some(30), true)
                 .expect("a valid grace"),
+            jwks: None,
+            token_endpoint_auth_signing_alg: None,
         },
         issued_at: NOW,
     }
