@@ -24,6 +24,7 @@ mod key_revocation;
 mod key_sealing;
 mod keys;
 mod oidc;
+mod private_key_jwt;
 mod refresh_reuse_grace;
 mod resources_admin;
 mod revocation;
