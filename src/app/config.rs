@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::domain::secret::Secret;
 use crate::domain::{ClientId, ForwardedHeader, Issuer, KeyEncryptionKey, TrustedProxies};
+use crate::protocol::fetch::FetchSettings;
 use crate::protocol::password::{PasswordSettings, default_hashing_slots};
 use crate::protocol::{MAX_ACCESS_TOKEN_TTL_SECS, Settings};
 use crate::web::{ServerLimits, SessionSettings};
@@ -61,6 +62,8 @@ pub struct Config {
     pub limits: ServerLimits,
     /// Password hashing slots and the failure budget, owned by the protocol layer.
     pub passwords: PasswordSettings,
+    /// How client-named documents are fetched, owned by the protocol layer.
+    pub fetch: FetchSettings,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/castellan.db";
@@ -171,6 +174,7 @@ impl Config {
                 header_read_timeout: seconds(&get, "CASTELLAN_HEADER_READ_TIMEOUT", 10, 1..=300)?,
                 request_timeout: seconds(&get, "CASTELLAN_REQUEST_TIMEOUT", 30, 1..=600)?,
             },
+            fetch: super::fetch_config::fetch_settings(&get).map_err(|(variable, m)| error(variable, m))?,
             passwords: PasswordSettings {
                 hashing_slots: number(
                     &get,

@@ -4,6 +4,7 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod fetch_config;
 pub mod process;
 pub mod server;
 pub mod telemetry;

@@ -15,6 +15,7 @@ use crate::domain::scope::ADMIN_SCOPE;
 use crate::domain::{Clock, PageRequest};
 use crate::protocol::clients::ClientRegistry;
 use crate::protocol::cors_origins::CorsOrigins;
+use crate::protocol::fetch::Fetcher;
 use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
 use crate::protocol::password::Passwords;
 use crate::protocol::resources::ResourceRegistry;
@@ -35,6 +36,8 @@ pub enum StartError {
     Bind(std::net::SocketAddr, std::io::Error),
     #[error("cannot start the password hashing threads: {0}")]
     HashingThreads(std::io::Error),
+    #[error("cannot set up fetching documents: {0}")]
+    Fetcher(String),
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
@@ -86,6 +89,7 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         settings: Arc::new(config.protocol.clone()),
         storage,
         keys: Arc::new(keys),
+        fetcher: Arc::new(Fetcher::new(config.fetch.clone()).map_err(StartError::Fetcher)?),
         revocations: Arc::new(revocations),
         verified_tokens: Arc::default(),
         client_auth_throttle: Arc::default(),

@@ -10,6 +10,7 @@ pub mod bearer;
 pub mod client_auth;
 pub mod clients;
 pub mod cors_origins;
+pub mod fetch;
 pub mod id_token;
 pub mod introspection;
 pub mod key_sealing;
@@ -73,6 +74,8 @@ pub struct Context {
     /// The origins browser apps may call from (see `cors_origins`).
     pub cors_origins: Arc<CorsOrigins>,
     pub keys: Arc<Keyring>,
+    /// The one HTTP client for URLs that clients name (see `fetch`).
+    pub fetcher: Arc<fetch::Fetcher>,
     pub revocations: Arc<RevocationList>,
     pub verified_tokens: Arc<VerifiedTokens>,
     /// Failed client authentications of this instance (see `client_auth`).

@@ -18,6 +18,7 @@ mod client_secret_rotation;
 mod connection_limits;
 mod cors;
 mod discovery;
+mod fetch;
 mod first_run;
 mod introspection;
 mod key_revocation;

@@ -9,6 +9,7 @@
 
 #![allow(dead_code)]
 
+pub mod document_server;
 mod endpoints;
 mod resources;
 mod security_log;
@@ -95,6 +96,30 @@ macro_rules! both_backends_in_a_browser {
     )+};
 }
 
+/// [`both_backends!`] for tests that run a Node.js program (tests/mcp):
+/// ignored, with the reason, where Node.js or its packages are missing.
+#[macro_export]
+macro_rules! both_backends_with_node {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(castellan_node_tests), ignore = "node: run `npm ci --prefix tests/mcp`")]
+            async fn sqlite() {
+                super::$test($crate::helpers::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                any(not(castellan_postgres_tests), not(castellan_node_tests)),
+                ignore = "node on Postgres: set CASTELLAN_TEST_POSTGRES_URL and run `npm ci --prefix tests/mcp`"
+            )]
+            async fn postgres() {
+                super::$test($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    )+};
+}
+
 /// Where CI requires a half of the suite, its absence is a failure rather
 /// than a list of ignored tests.
 #[test]
@@ -109,6 +134,10 @@ fn every_required_half_of_the_suite_can_run() {
     if required("CASTELLAN_TEST_REQUIRE_BROWSER") {
         let installed = cfg!(castellan_browser_tests);
         assert!(installed, "CASTELLAN_TEST_REQUIRE_BROWSER is set but Chromium is not installed");
+    }
+    if required("CASTELLAN_TEST_REQUIRE_NODE") {
+        let installed = cfg!(castellan_node_tests);
+        assert!(installed, "CASTELLAN_TEST_REQUIRE_NODE is set but `npm ci --prefix tests/mcp` has not run");
     }
 }
 
