@@ -33,6 +33,7 @@ pub async fn ensure_admin_client(
             default_resource: None,
             refresh_token_reuse_grace: Default::default(),
             jwks: None,
+            jwks_uri: None,
             token_endpoint_auth_signing_alg: None,
         },
         issued_at: now,

@@ -15,7 +15,7 @@ use crate::domain::scope::ADMIN_SCOPE;
 use crate::domain::{Clock, PageRequest};
 use crate::protocol::clients::ClientRegistry;
 use crate::protocol::cors_origins::CorsOrigins;
-use crate::protocol::fetch::Fetcher;
+use crate::protocol::fetch::{CachePolicy, CachedDocuments, Fetcher};
 use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
 use crate::protocol::password::Passwords;
 use crate::protocol::resources::ResourceRegistry;
@@ -82,6 +82,9 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         clock.clone(),
     ));
     let resources = Arc::new(ResourceRegistry::new(storage.resources.clone(), config.client_cache_ttl));
+    let fetcher = Arc::new(Fetcher::new(config.fetch.clone()).map_err(StartError::Fetcher)?);
+    let client_key_sets =
+        Arc::new(CachedDocuments::new(fetcher.clone(), clock.clone(), CachePolicy::default()));
     let protocol = Context {
         clients,
         resources,
@@ -89,7 +92,8 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         settings: Arc::new(config.protocol.clone()),
         storage,
         keys: Arc::new(keys),
-        fetcher: Arc::new(Fetcher::new(config.fetch.clone()).map_err(StartError::Fetcher)?),
+        fetcher,
+        client_key_sets,
         revocations: Arc::new(revocations),
         verified_tokens: Arc::default(),
         client_auth_throttle: Arc::default(),

@@ -11,7 +11,7 @@ pub use keys::{AssertionAlgorithm, ClientJwks};
 pub use request::ClientMetadataRequest;
 
 use super::secret::{Secret, SecretHash};
-use super::{RedirectUri, RefreshReuseGrace, ResourceIndicator, ScopeSet};
+use super::{HttpsUrl, RedirectUri, RefreshReuseGrace, ResourceIndicator, ScopeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -143,9 +143,12 @@ pub struct ClientMetadata {
     /// Castellan's extension (see `refresh_policy`); confidential clients only.
     #[serde(default, skip_serializing_if = "RefreshReuseGrace::is_none")]
     pub refresh_token_reuse_grace: RefreshReuseGrace,
-    /// RFC 7591 §2: the public keys of a `private_key_jwt` client.
+    /// RFC 7591 §2: the public keys of a `private_key_jwt` client, given
+    /// by value (`jwks`) or by reference (`jwks_uri`), never both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<ClientJwks>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<HttpsUrl>,
     /// RFC 7591 §2, OpenID Connect Registration §2: the one algorithm the
     /// client's assertions use; `None` allows any of [`AssertionAlgorithm::ALL`].
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,7 @@ use super::{
     AssertionAlgorithm, ClientJwks, ClientMetadata, GrantType, IdTokenAlgorithm, ResponseType,
     TokenEndpointAuthMethod,
 };
-use crate::domain::{ErrorCode, ProtocolError, RedirectUri, RefreshReuseGrace, ScopeSet};
+use crate::domain::{ErrorCode, HttpsUrl, ProtocolError, RedirectUri, RefreshReuseGrace, ScopeSet};
 
 /// Client metadata as a caller sends it (RFC 7591 §2); unknown fields are
 /// ignored as §3.1 requires.
@@ -27,6 +27,7 @@ pub struct ClientMetadataRequest {
     pub default_resource: Option<String>,
     pub refresh_token_reuse_grace: Option<i64>,
     pub jwks: Option<serde_json::Value>,
+    pub jwks_uri: Option<String>,
     pub token_endpoint_auth_signing_alg: Option<String>,
 }
 
@@ -87,8 +88,12 @@ impl ClientMetadataRequest {
             Some(name) if name.trim().is_empty() => None,
             other => other,
         };
-        let (jwks, token_endpoint_auth_signing_alg) =
-            client_keys(token_endpoint_auth_method, self.jwks, self.token_endpoint_auth_signing_alg)?;
+        let ClientKeys { jwks, jwks_uri, signing_alg: token_endpoint_auth_signing_alg } = client_keys(
+            token_endpoint_auth_method,
+            self.jwks,
+            self.jwks_uri,
+            self.token_endpoint_auth_signing_alg,
+        )?;
         let (resources, default_resource) =
             crate::domain::resource::parse_client_resources(self.resources, self.default_resource)?;
         let metadata = ClientMetadata {
@@ -112,6 +117,7 @@ impl ClientMetadataRequest {
                 token_endpoint_auth_method.is_confidential(),
             )?,
             jwks,
+            jwks_uri,
             token_endpoint_auth_signing_alg,
         };
         check_consistency(&metadata)?;
@@ -119,31 +125,48 @@ impl ClientMetadataRequest {
     }
 }
 
-/// RFC 7591 §2: a `private_key_jwt` client registers its public keys, and
-/// may name the one algorithm it signs with; no other client registers
-/// either, as nothing else here would use them.
+/// The key metadata of a client, validated.
+struct ClientKeys {
+    jwks: Option<ClientJwks>,
+    jwks_uri: Option<HttpsUrl>,
+    signing_alg: Option<AssertionAlgorithm>,
+}
+
+/// RFC 7591 §2: a `private_key_jwt` client registers its public keys,
+/// either `jwks` or `jwks_uri` ("MUST NOT both be present"), and may name
+/// the one algorithm it signs with; no other client registers any of them,
+/// as nothing else here would use them.
 fn client_keys(
     method: TokenEndpointAuthMethod,
     jwks: Option<serde_json::Value>,
+    jwks_uri: Option<String>,
     signing_alg: Option<String>,
-) -> Result<(Option<ClientJwks>, Option<AssertionAlgorithm>), ProtocolError> {
+) -> Result<ClientKeys, ProtocolError> {
     if method != TokenEndpointAuthMethod::PrivateKeyJwt {
-        if jwks.is_some() {
-            return Err(invalid(
-                "jwks is registered only with token_endpoint_auth_method \"private_key_jwt\"",
-            ));
+        let given = [
+            ("jwks", jwks.is_some()),
+            ("jwks_uri", jwks_uri.is_some()),
+            ("token_endpoint_auth_signing_alg", signing_alg.is_some()),
+        ];
+        if let Some((name, _)) = given.iter().find(|(_, present)| *present) {
+            return Err(invalid(format!(
+                "{name} is registered only with token_endpoint_auth_method \"private_key_jwt\""
+            )));
         }
-        if signing_alg.is_some() {
-            return Err(invalid(
-                "token_endpoint_auth_signing_alg is registered only with token_endpoint_auth_method \"private_key_jwt\"",
-            ));
-        }
-        return Ok((None, None));
+        return Ok(ClientKeys { jwks: None, jwks_uri: None, signing_alg: None });
     }
-    let Some(document) = jwks else {
-        return Err(invalid("a private_key_jwt client must register its public keys in jwks"));
+    let (jwks, jwks_uri) = match (jwks, jwks_uri) {
+        (Some(_), Some(_)) => return Err(invalid("register jwks or jwks_uri, not both (RFC 7591 §2)")),
+        (None, None) => {
+            return Err(invalid("a private_key_jwt client must register its public keys: jwks or jwks_uri"));
+        }
+        (Some(document), None) => {
+            (Some(ClientJwks::parse(document).map_err(|why| invalid(format!("jwks {why}")))?), None)
+        }
+        (None, Some(uri)) => {
+            (None, Some(HttpsUrl::parse(&uri).map_err(|why| invalid(format!("jwks_uri {why}")))?))
+        }
     };
-    let jwks = ClientJwks::parse(document).map_err(|why| invalid(format!("jwks {why}")))?;
     let signing_alg = match signing_alg.as_deref() {
         None => None,
         Some(name) => {
@@ -154,13 +177,14 @@ fn client_keys(
                     AssertionAlgorithm::names()
                 ))
             })?;
-            if !jwks.supports(alg) {
+            // Keys at a jwks_uri are checked when fetched.
+            if jwks.as_ref().is_some_and(|jwks| !jwks.supports(alg)) {
                 return Err(invalid(format!("jwks has no key for token_endpoint_auth_signing_alg {name}")));
             }
             Some(alg)
         }
     };
-    Ok((Some(jwks), signing_alg))
+    Ok(ClientKeys { jwks, jwks_uri, signing_alg })
 }
 
 /// RFC 7591 §2.1: grant types and response types must agree; a client that

@@ -106,7 +106,26 @@ fn keys_are_registered_only_for_private_key_jwt_and_must_fit_the_algorithm() {
             "token_endpoint_auth_signing_alg": "none"}),
         serde_json::json!({"token_endpoint_auth_method": "private_key_jwt", "jwks": p256_jwks(),
             "token_endpoint_auth_signing_alg": "HS256"}),
+        serde_json::json!({"token_endpoint_auth_method": "private_key_jwt", "jwks": p256_jwks(),
+            "jwks_uri": "https://client.example/jwks"}),
+        serde_json::json!({"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "http://client.example/jwks"}),
+        serde_json::json!({"jwks_uri": "https://client.example/jwks"}),
     ] {
         assert_eq!(service(bad.clone()).unwrap_err().code, ErrorCode::InvalidClientMetadata, "{bad}");
     }
+}
+
+#[test]
+fn a_private_key_jwt_client_may_give_its_keys_by_reference() {
+    let metadata = request(serde_json::json!({
+        "grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
+        "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://client.example/jwks",
+        "token_endpoint_auth_signing_alg": "EdDSA",
+    }))
+    .unwrap();
+    assert_eq!(metadata.jwks_uri.as_ref().map(|uri| uri.as_str()), Some("https://client.example/jwks"));
+    assert_eq!(
+        (metadata.jwks.is_none(), metadata.token_endpoint_auth_signing_alg),
+        (true, Some(AssertionAlgorithm::EdDSA))
+    );
 }

@@ -11,6 +11,7 @@ use crate::domain::{
     Client, ClientId, ClientMetadata, ErrorCode, Page, PageRequest, PreviousSecret, ProtocolError,
 };
 use crate::protocol::Context;
+use crate::protocol::client_auth::private_key_jwt::forget_fetched_keys;
 
 fn no_such_client() -> ProtocolError {
     ProtocolError::not_found("no such client")
@@ -97,12 +98,15 @@ async fn store_metadata(
     }
     let (secret_hash, previous_secret) =
         if uses_secret { (existing.secret_hash, existing.previous_secret) } else { (None, None) };
+    let existing_metadata = existing.metadata;
     let client =
         Client { id: existing.id, secret_hash, previous_secret, metadata, issued_at: existing.issued_at };
     if !ctx.storage.clients.update_client(&client, ctx.clock.now()).await? {
         return Err(no_such_client());
     }
     ctx.clients.invalidate(&client.id);
+    forget_fetched_keys(ctx, &existing_metadata);
+    forget_fetched_keys(ctx, &client.metadata);
     Ok(client)
 }
 
@@ -164,10 +168,14 @@ fn no_secret_to_rotate() -> ProtocolError {
 
 /// Deletes a client: its tokens stop working (validation needs the client).
 pub async fn delete(ctx: &Context, actor: &Actor, id: &ClientId) -> Result<(), ProtocolError> {
+    let existing = ctx.storage.clients.get_client(id).await?;
     if !ctx.storage.clients.delete_client(id).await? {
         return Err(no_such_client());
     }
     ctx.clients.invalidate(id);
+    if let Some(existing) = existing {
+        forget_fetched_keys(ctx, &existing.metadata);
+    }
     actor.changed(&format!("deleted client {id}"), None);
     Ok(())
 }

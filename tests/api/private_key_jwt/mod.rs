@@ -3,6 +3,7 @@
 //! assertions signed in the test with keys made in the test.
 
 mod claims;
+mod jwks_uri;
 mod metadata;
 
 use castellan::domain::secret::random_token;

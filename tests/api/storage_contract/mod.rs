@@ -89,6 +89,7 @@ pub fn client(id: &str) -> Client {
             refresh_token_reuse_grace: castellan::domain::RefreshReuseGrace::parse(Some(30), true)
                 .expect("a valid grace"),
             jwks: None,
+            jwks_uri: None,
             token_endpoint_auth_signing_alg: None,
         },
         issued_at: NOW,

@@ -1,7 +1,8 @@
 //! `private_key_jwt` (RFC 7523 §2.2 and §3, OpenID Connect Core §9): the
 //! client sends a JWT signed with its private key as `client_assertion`,
 //! with `client_assertion_type` naming the JWT bearer type (RFC 7521
-//! §4.2), and is checked with the public keys it registered.
+//! §4.2), and is checked with the public keys it registered (`jwks`) or
+//! publishes (`jwks_uri`, see `client_keys`).
 //!
 //! What is accepted: a signature by one of the client's keys with an
 //! algorithm of [`AssertionAlgorithm::ALL`] (and the one it registered, if
@@ -12,8 +13,10 @@
 //! (the shared store's primary key decides).
 
 mod assertion;
+mod client_keys;
 
 pub use assertion::{ClientAssertion, MAX_ASSERTION_BYTES};
+pub use client_keys::{ClientKeySets, REFETCH_INTERVAL, forget as forget_fetched_keys};
 
 use super::Credentials;
 use crate::domain::client::keys::SignatureCheck;
@@ -70,14 +73,7 @@ pub(super) async fn verify(
     if metadata.token_endpoint_auth_signing_alg.is_some_and(|alg| alg != assertion.alg) {
         return Ok(Err(super::FAILED));
     }
-    let Some(jwks) = &metadata.jwks else { return Ok(Err(super::FAILED)) };
-    let check = jwks.verify(
-        assertion.alg,
-        assertion.kid.as_deref(),
-        assertion.signing_input(),
-        assertion.signature(),
-    );
-    if check != SignatureCheck::Verified {
+    if client_keys::check_signature(ctx, client, assertion).await != SignatureCheck::Verified {
         return Ok(Err(super::FAILED));
     }
     // Signed by the client: from here on the answer may say what is wrong.
