@@ -13,9 +13,10 @@ use super::{bootstrap, process};
 use crate::domain::page::MAX_PAGE_SIZE;
 use crate::domain::scope::ADMIN_SCOPE;
 use crate::domain::{Clock, PageRequest};
+use crate::protocol::client_auth::private_key_jwt;
 use crate::protocol::clients::ClientRegistry;
 use crate::protocol::cors_origins::CorsOrigins;
-use crate::protocol::fetch::{CachePolicy, CachedDocuments, Fetcher};
+use crate::protocol::fetch::Fetcher;
 use crate::protocol::keyring::{KEY_REFRESH_INTERVAL, Keyring, KeyringError};
 use crate::protocol::password::Passwords;
 use crate::protocol::resources::ResourceRegistry;
@@ -83,8 +84,7 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
     ));
     let resources = Arc::new(ResourceRegistry::new(storage.resources.clone(), config.client_cache_ttl));
     let fetcher = Arc::new(Fetcher::new(config.fetch.clone()).map_err(StartError::Fetcher)?);
-    let client_key_sets =
-        Arc::new(CachedDocuments::new(fetcher.clone(), clock.clone(), CachePolicy::default()));
+    let client_key_sets = Arc::new(private_key_jwt::key_set_cache(fetcher.clone(), clock.clone()));
     let protocol = Context {
         clients,
         resources,

@@ -36,7 +36,7 @@ async fn assertions_with_wrong_claims_are_refused(backend: Backend) {
     let key = new_key(KeyAlgorithm::Es256);
     let id = key_client(&app, &key).await;
     let other = key_client(&app, &new_key(KeyAlgorithm::Es256)).await;
-    let now = now();
+    let now = app.clock.now();
     let cases: Vec<(&str, Value)> = vec![
         ("iss is another client", json!({"iss": other})),
         ("iss is missing", json!({"iss": null})),

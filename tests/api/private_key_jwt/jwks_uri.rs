@@ -11,6 +11,7 @@ use crate::helpers::document_server::{Canned, DocumentServer, test_ca_path};
 both_backends!(
     a_client_is_checked_with_the_keys_at_its_jwks_uri_fetched_once,
     a_new_kid_fetches_the_set_again_at_most_once_per_ten_seconds,
+    a_key_removed_from_the_jwks_uri_stops_verifying_within_an_hour,
     a_jwks_uri_that_cannot_be_fetched_safely_authenticates_no_one,
     jwks_and_jwks_uri_together_or_a_plain_http_jwks_uri_are_refused,
 );
@@ -83,6 +84,23 @@ async fn a_new_kid_fetches_the_set_again_at_most_once_per_ten_seconds(backend: B
         .await;
     assert_eq!(server.hits("/keys"), 3);
     access_token(&app, &assertion(&app, &old, &id, TOKEN)).await;
+}
+
+/// A set is reused at most an hour, whatever its `Cache-Control` asks, so
+/// that a key the client removed (compromised) stops verifying.
+async fn a_key_removed_from_the_jwks_uri_stops_verifying_within_an_hour(backend: Backend) {
+    let (app, server) = spawn(backend).await;
+    let (old, new) = (new_key(KeyAlgorithm::Es256), new_key(KeyAlgorithm::Es256));
+    server.serve("/keys", Canned::json(&jwks(&[&old, &new])).header("cache-control", "max-age=86400"));
+    let id = uri_client(&app, &server.url("docs.test", "/keys")).await;
+    access_token(&app, &assertion(&app, &old, &id, TOKEN)).await;
+    server.serve("/keys", Canned::json(&jwks(&[&new])).header("cache-control", "max-age=86400"));
+    app.clock.advance(3_000);
+    access_token(&app, &assertion(&app, &old, &id, TOKEN)).await;
+    app.clock.advance(601);
+    assert_error(token_request(&app, &assertion(&app, &old, &id, TOKEN)).await, 401, "invalid_client").await;
+    access_token(&app, &assertion(&app, &new, &id, TOKEN)).await;
+    assert_eq!(server.hits("/keys"), 2);
 }
 
 /// The fetcher's rules hold for `jwks_uri`: a host that resolves to a

@@ -11,7 +11,7 @@ use castellan::domain::{KeyAlgorithm, KeyMaterial};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, assert_error, now, sign_raw, status_and_json};
+use crate::helpers::{Backend, TestApp, assert_error, sign_raw, status_and_json};
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 pub const TOKEN: &str = "/oauth2/token";
@@ -47,7 +47,8 @@ pub async fn key_client(app: &TestApp, key: &KeyMaterial) -> String {
 
 /// The claims of a good assertion by `client_id` for the endpoint at `path`.
 pub fn claims(app: &TestApp, client_id: &str, path: &str) -> Value {
-    let now = now();
+    // The server's clock, which a test may have moved.
+    let now = app.clock.now();
     json!({
         "iss": client_id, "sub": client_id, "aud": app.url(path),
         "exp": now + 60, "iat": now, "jti": random_token(16),

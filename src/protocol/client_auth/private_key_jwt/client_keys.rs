@@ -9,20 +9,32 @@
 //! most once per [`REFETCH_INTERVAL`] per URL, so that assertions naming
 //! made-up `kid`s cannot make Castellan fetch on every request.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::ClientAssertion;
 use crate::domain::client::ClientJwks;
 use crate::domain::client::keys::{SignatureCheck, Source};
-use crate::domain::{Client, ClientMetadata};
+use crate::domain::{Client, ClientMetadata, Clock};
 use crate::protocol::Context;
-use crate::protocol::fetch::CachedDocuments;
+use crate::protocol::fetch::{CachePolicy, CachedDocuments, Fetcher};
 
 /// The fetched key sets of `jwks_uri` clients, per URL.
 pub type ClientKeySets = CachedDocuments<ClientJwks>;
 
 /// How often an unknown `kid` may make the set at one URL be fetched again.
 pub const REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+
+/// A set is reused at most this long, whatever its `Cache-Control` says:
+/// a key the client removed (lost, compromised) stops verifying within it
+/// on every instance.
+pub const MAX_CACHE_AGE: Duration = Duration::from_secs(3_600);
+
+/// The cache of fetched sets of one instance.
+pub fn key_set_cache(fetcher: Arc<Fetcher>, clock: Clock) -> ClientKeySets {
+    let policy = CachePolicy { max: MAX_CACHE_AGE, ..CachePolicy::default() };
+    CachedDocuments::new(fetcher, clock, policy)
+}
 
 /// A fetched set: a JWK Set whose unusable keys (encryption keys, other
 /// algorithms) are skipped, with at least one usable key.

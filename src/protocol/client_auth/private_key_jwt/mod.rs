@@ -16,7 +16,9 @@ mod assertion;
 mod client_keys;
 
 pub use assertion::{ClientAssertion, MAX_ASSERTION_BYTES};
-pub use client_keys::{ClientKeySets, REFETCH_INTERVAL, forget as forget_fetched_keys};
+pub use client_keys::{
+    ClientKeySets, MAX_CACHE_AGE, REFETCH_INTERVAL, forget as forget_fetched_keys, key_set_cache,
+};
 
 use super::Credentials;
 use crate::domain::client::keys::SignatureCheck;
