@@ -12,6 +12,11 @@
 --                           filled from this thread's file; request() takes a
 --                           token, response() puts back the rotated one from
 --                           the answer, so no token is ever sent twice.
+--                assertion  POST grant_type=client_credentials with a client
+--                           assertion (private_key_jwt, RFC 7523), one per
+--                           request, read from this thread's file (made by
+--                           bench/assertions.py); each answer must be a 200
+--                           with an access token.
 --   BENCH_FILES        thread n (from 1) uses the file "$BENCH_FILES-n"
 --   BENCH_COOKIE       Cookie header (authorize)
 --   BENCH_AUTH         Authorization header (code, refresh)
@@ -108,7 +113,7 @@ function init(args)
       out = assert(io.open(file, "w"))
       out:setvbuf("full", 1048576)
     end
-  elseif flow == "code" or flow == "refresh" then
+  elseif flow == "code" or flow == "refresh" or flow == "assertion" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
     if auth and auth ~= "" then headers["Authorization"] = auth end
     for line in assert(io.open(assert(file, "BENCH_FILES is required"), "r")):lines() do
@@ -121,6 +126,9 @@ end
 
 local redirect_prefix = redirect_uri .. "?"
 local code_body = "grant_type=authorization_code&redirect_uri=" .. form_escape(redirect_uri) .. "&code="
+-- A compact JWS is base64url and dots: nothing in it needs escaping.
+local assertion_body = "grant_type=client_credentials&client_assertion_type="
+  .. form_escape("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") .. "&client_assertion="
 
 function request()
   if flow == "authorize" then
@@ -130,6 +138,9 @@ function request()
   if not value then return stop() end
   if flow == "code" then
     return wrk.format("POST", nil, headers, code_body .. form_escape(value))
+  end
+  if flow == "assertion" then
+    return wrk.format("POST", nil, headers, assertion_body .. value)
   end
   return wrk.format("POST", nil, headers, "grant_type=refresh_token&refresh_token=" .. form_escape(value))
 end
@@ -158,6 +169,10 @@ function response(status, response_headers, body)
         written = written + unflushed
         unflushed = 0
       end
+    end
+  elseif flow == "assertion" then
+    if status ~= 200 or not body:find('"access_token"', 1, true) then
+      if status < 400 then bad = bad + 1 end
     end
   elseif flow == "code" then
     if status ~= 200 or not body:find('"access_token"', 1, true) or not body:find('"id_token"', 1, true)

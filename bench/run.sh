@@ -11,6 +11,12 @@
 #   token       POST /oauth2/token       grant_type=client_credentials (Basic auth)
 #   token-res   POST /oauth2/token       the same with resource=<a registered
 #                                        resource> (RFC 8707): aud is the resource
+#   token-pkjwt POST /oauth2/token       grant_type=client_credentials, the client
+#                                        authenticated with private_key_jwt
+#                                        (RFC 7523): each request a new ES256
+#                                        assertion with its own jti, made ahead
+#                                        by bench/assertions.py; the server
+#                                        verifies it and records the jti
 #   introspect  POST /oauth2/introspect  token=<valid access token>    (Basic auth)
 #   jwks        GET  /oauth2/jwks
 #
@@ -64,9 +70,14 @@
 #   BENCH_SIGNINS         password sign-ins in the sign-in run (default 1000)
 #   BENCH_SIGNIN_CONCURRENCY  browsers signing in at once (default 32)
 #   BENCH_SIGNINS_ONLY    1 to run only the sign-ins (no wrk runs)
-#   BENCH_WRK_ONLY        1 to run only token, token-res, introspect and jwks
+#   BENCH_WRK_ONLY        1 to run only token, token-res, token-pkjwt, introspect and jwks
 #                         (no sign-ins, no browser flows)
 #   BENCH_RESOURCE        0 to skip token-res (for a build without resources)
+#   BENCH_PKJWT           0 to skip token-pkjwt
+#   BENCH_ASSERTION_RATE  the highest req/s token-pkjwt can measure: this many
+#                         assertions per second of each run are signed ahead
+#                         (default 20000; about 30 us of CPU each). Signing
+#                         and the run must fit in the assertions' 290 s.
 #   BENCH_SKIP_BUILD      1 to use the existing target/release/castellan as is
 #   BENCH_PORT            the loopback port the server listens on (default: a
 #                         free one, chosen at each start)
@@ -98,6 +109,8 @@ SIGNIN_CONCURRENCY=${BENCH_SIGNIN_CONCURRENCY:-32}
 SIGNINS_ONLY=${BENCH_SIGNINS_ONLY:-0}
 WRK_ONLY=${BENCH_WRK_ONLY:-0}
 RESOURCE=${BENCH_RESOURCE:-1}
+PKJWT=${BENCH_PKJWT:-1}
+ASSERTION_RATE=${BENCH_ASSERTION_RATE:-20000}
 REFRESH_FAMILIES=${BENCH_REFRESH_FAMILIES:-64}
 ID_TOKEN_ALG=${BENCH_ID_TOKEN_ALG:-RS256}
 PERF_DIR=${BENCH_PERF_DIR:-}
@@ -106,6 +119,7 @@ PG_ADMIN_URL=${CASTELLAN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/
 
 # Targets (see the table at the end).
 TARGET_TOKEN_RPS=20000
+TARGET_PKJWT_RPS=5000
 TARGET_INTROSPECT_RPS=15000
 TARGET_CODE_RPS=1000
 TARGET_REFRESH_RPS=2000
@@ -124,8 +138,8 @@ die() {
     exit 1
 }
 
-for value in "$DURATION" "$WARMUP" "$CONNECTIONS" "$THREADS" "$REFRESH_FAMILIES" "$SIGNINS" "$SIGNIN_CONCURRENCY"; do
-    [[ $value =~ ^[0-9]+$ ]] || die "BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_REFRESH_FAMILIES, BENCH_SIGNINS and BENCH_SIGNIN_CONCURRENCY must be whole numbers (got '$value')"
+for value in "$DURATION" "$WARMUP" "$CONNECTIONS" "$THREADS" "$REFRESH_FAMILIES" "$SIGNINS" "$SIGNIN_CONCURRENCY" "$ASSERTION_RATE"; do
+    [[ $value =~ ^[0-9]+$ ]] || die "BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_REFRESH_FAMILIES, BENCH_SIGNINS, BENCH_SIGNIN_CONCURRENCY and BENCH_ASSERTION_RATE must be whole numbers (got '$value')"
 done
 ((SIGNIN_CONCURRENCY >= 1)) || die "BENCH_SIGNIN_CONCURRENCY must be at least 1"
 ((DURATION >= 1)) || die "BENCH_DURATION must be at least 1"
@@ -188,6 +202,9 @@ ensure_tools() {
     command -v curl >/dev/null || need_apt curl
     command -v python3 >/dev/null || need_apt python3
     command -v wrk >/dev/null || die "wrk is still missing after installing it"
+    if [[ $PKJWT == 1 ]] && ! python3 -c 'import cryptography' 2>/dev/null; then
+        need_apt python3-cryptography
+    fi
 }
 
 free_port() {
@@ -486,6 +503,7 @@ measure() {
     local target_rps="" verdict=ok
     case $name in
         token | token-res) target_rps=$TARGET_TOKEN_RPS ;;
+        token-pkjwt) target_rps=$TARGET_PKJWT_RPS ;;
         introspect) target_rps=$TARGET_INTROSPECT_RPS ;;
         code) target_rps=$TARGET_CODE_RPS ;;
         refresh) target_rps=$TARGET_REFRESH_RPS ;;
@@ -624,6 +642,36 @@ bench_token_for_a_resource() {
         "grant_type=client_credentials&resource=https%3A%2F%2Fapi.bench.example" "$auth"
 }
 
+# bench_token_pkjwt BACKEND ADMIN_TOKEN — client_credentials by a
+# private_key_jwt client: every request a new assertion (its own jti), signed
+# ahead, since a client signs its own; the server verifies the ES256
+# signature and records the jti (its one database write).
+bench_token_pkjwt() {
+    local backend=$1 admin_token=$2 key=$TMP/pkjwt-$backend.pem jwks created client_id
+    local count=$((ASSERTION_RATE * DURATION / THREADS + 1000)) warm_count=$((ASSERTION_RATE * WARMUP / THREADS + 1000))
+    jwks=$(python3 "$BENCH_DIR/assertions.py" keygen "$key") || die "$backend: making the bench client's key failed"
+    created=$(http 201 -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+        -d "{\"grant_types\":[\"client_credentials\"],\"redirect_uris\":[],\"response_types\":[],\"scope\":\"read write\",\"token_endpoint_auth_method\":\"private_key_jwt\",\"jwks\":$jwks}" \
+        "$BASE/admin/clients")
+    client_id=$(json_get client_id <<<"$created")
+    log "$backend: signing $(((count + warm_count) * THREADS)) client assertions"
+    if ((WARMUP > 0)); then
+        # shellcheck disable=SC2046
+        python3 "$BENCH_DIR/assertions.py" sign "$key" "$client_id" "$BASE/oauth2/token" "$warm_count" \
+            $(thread_files "$TMP/assertions-warm-$backend") || die "$backend: signing assertions failed"
+    fi
+    # shellcheck disable=SC2046
+    python3 "$BENCH_DIR/assertions.py" sign "$key" "$client_id" "$BASE/oauth2/token" "$count" \
+        $(thread_files "$TMP/assertions-$backend") || die "$backend: signing assertions failed"
+    export BENCH_FLOW=assertion
+    BENCH_FILES=$TMP/assertions-warm-$backend warm "$BENCH_DIR/flow.lua" "$BASE/oauth2/token"
+    export BENCH_FILES=$TMP/assertions-$backend
+    measure "$backend" token-pkjwt "$BENCH_DIR/flow.lua" "$BASE/oauth2/token" \
+        "POST /oauth2/token grant_type=client_credentials, private_key_jwt ES256, each assertion once"
+    log "$backend: $LAST_LEFT of the $((count * THREADS)) assertions were left unused"
+    unset BENCH_FLOW BENCH_FILES
+}
+
 bench_backend() {
     local backend=$1 database_url=$2
     start_server "$backend" "$database_url"
@@ -653,6 +701,7 @@ bench_backend() {
     if [[ $SIGNINS_ONLY != 1 ]]; then
         run_wrk "$backend" token POST /oauth2/token "grant_type=client_credentials" "$auth"
         [[ $RESOURCE != 1 ]] || bench_token_for_a_resource "$backend" "$admin_token"
+        [[ $PKJWT != 1 ]] || bench_token_pkjwt "$backend" "$admin_token"
         run_wrk "$backend" introspect POST /oauth2/introspect "token=$token" "$auth"
         run_wrk "$backend" jwks GET /oauth2/jwks "" ""
         [[ $WRK_ONLY == 1 ]] || bench_browser_flows "$backend" "$admin_token"
@@ -715,7 +764,7 @@ if ((${#SIGNIN_ROWS[@]} > 0)); then
     for row in "${SIGNIN_ROWS[@]}"; do echo "$row"; done
 fi
 echo
-echo "Targets: token >= $TARGET_TOKEN_RPS req/s, introspect >= $TARGET_INTROSPECT_RPS req/s, p99 < $((TARGET_P99_US / 1000)) ms (token, introspect, jwks)," \
+echo "Targets: token >= $TARGET_TOKEN_RPS req/s, token-pkjwt >= $TARGET_PKJWT_RPS req/s, introspect >= $TARGET_INTROSPECT_RPS req/s, p99 < $((TARGET_P99_US / 1000)) ms (token, introspect, jwks)," \
     "code >= $TARGET_CODE_RPS req/s, refresh >= $TARGET_REFRESH_RPS req/s," \
     "idle RSS < $((TARGET_IDLE_RSS_KB / 1024)) MB, peak RSS < $((TARGET_PEAK_RSS_KB / 1024)) MB under load;" \
     "sign-ins ($SIGNINS, $SIGNIN_CONCURRENCY at once): peak RSS < $((TARGET_SIGNIN_PEAK_RSS_KB / 1024)) MB, RSS 10 s after < $((TARGET_SIGNIN_AFTER_RSS_KB / 1024)) MB"

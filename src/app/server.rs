@@ -13,6 +13,7 @@ use super::{bootstrap, process};
 use crate::domain::page::MAX_PAGE_SIZE;
 use crate::domain::scope::ADMIN_SCOPE;
 use crate::domain::{Clock, PageRequest};
+use crate::protocol::client_auth::private_key_jwt;
 use crate::protocol::client_metadata_documents::ClientMetadataDocuments;
 use crate::protocol::clients::ClientRegistry;
 use crate::protocol::cors_origins::CorsOrigins;
@@ -94,6 +95,7 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         config.client_cache_ttl,
         clock.clone(),
     ));
+    let client_key_sets = Arc::new(private_key_jwt::key_set_cache(fetcher.clone(), clock.clone()));
     let protocol = Context {
         clients,
         resources,
@@ -102,6 +104,7 @@ pub async fn build_state_with_clock(config: Config, clock: Clock) -> Result<AppS
         storage,
         keys: Arc::new(keys),
         fetcher,
+        client_key_sets,
         revocations: Arc::new(revocations),
         verified_tokens: Arc::default(),
         client_auth_throttle: Arc::default(),
@@ -166,12 +169,14 @@ pub async fn prune(state: &AppState) {
     }
 }
 
-/// Deletes expired sessions, codes, token families and throttling counters.
+/// Deletes expired sessions, codes, token families, throttling counters
+/// and client assertion `jti`s.
 async fn prune_expired(storage: &Storage, now: i64) {
     let results = [
         storage.sessions.prune_sessions(now).await,
         storage.grants.prune_grants(token::grants_ended_before(now)).await,
         storage.login_throttle.prune_login_failures(now - throttle::WINDOW_SECS).await,
+        storage.assertions.prune_assertion_jtis(now).await,
     ];
     for error in results.into_iter().filter_map(Result::err) {
         tracing::warn!(%error, "pruning expired records failed");

@@ -80,6 +80,9 @@ pub struct Context {
     pub keys: Arc<Keyring>,
     /// The one HTTP client for URLs that clients name (see `fetch`).
     pub fetcher: Arc<fetch::Fetcher>,
+    /// The key sets at the `jwks_uri`s of `private_key_jwt` clients, fetched
+    /// through `fetcher` and cached per URL.
+    pub client_key_sets: Arc<client_auth::private_key_jwt::ClientKeySets>,
     pub revocations: Arc<RevocationList>,
     pub verified_tokens: Arc<VerifiedTokens>,
     /// Failed client authentications of this instance (see `client_auth`).

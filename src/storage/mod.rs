@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use crate::domain::secret::SecretHash;
 use crate::domain::{Client, ClientId, PageRequest, RedirectUri};
 
+mod assertions;
 mod client_metadata_documents;
 mod grants;
 mod identity;
@@ -23,6 +24,7 @@ mod resources;
 mod sqlite;
 mod sqlite_files;
 
+pub use assertions::ClientAssertionStore;
 pub use client_metadata_documents::ClientMetadataDocumentStore;
 pub use grants::{
     AuthorizationCodeRecord, CodeRedemption, FamilyAccessToken, GrantStore, RefreshTokenRecord, Retry,
@@ -229,6 +231,7 @@ pub struct Storage {
     pub resources: Arc<dyn ResourceStore>,
     pub registrations: Arc<dyn RegistrationStore>,
     pub client_metadata_documents: Arc<dyn ClientMetadataDocumentStore>,
+    pub assertions: Arc<dyn ClientAssertionStore>,
 }
 
 impl Storage {
@@ -246,6 +249,7 @@ impl Storage {
             + ResourceStore
             + RegistrationStore
             + ClientMetadataDocumentStore
+            + ClientAssertionStore
             + 'static,
     {
         let backend = Arc::new(backend);
@@ -261,7 +265,8 @@ impl Storage {
             login_throttle: backend.clone(),
             resources: backend.clone(),
             registrations: backend.clone(),
-            client_metadata_documents: backend,
+            client_metadata_documents: backend.clone(),
+            assertions: backend,
         }
     }
 

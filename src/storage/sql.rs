@@ -140,8 +140,9 @@ impl ClientStore for Store {
     }
 
     async fn update_client(&self, client: &Client, now: i64) -> Result<bool, StorageError> {
-        // The secrets are written only to clear them: a metadata change that
-        // read the client before a rotation must not put the old secret back.
+        // The secrets are written only to clear them (a client whose method
+        // no longer uses one): a metadata change that read the client before
+        // a rotation must not put the old secret back.
         let result = sqlx::query(
             "UPDATE clients SET metadata = $2, updated_at = $3, \
              secret_hash = CASE WHEN $4 THEN secret_hash ELSE NULL END, \
@@ -152,7 +153,7 @@ impl ClientStore for Store {
         .bind(client.id.as_str().to_owned())
         .bind(metadata_json(client)?)
         .bind(now)
-        .bind(client.is_confidential())
+        .bind(client.metadata.token_endpoint_auth_method.uses_secret())
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() == 1)

@@ -15,6 +15,7 @@ include!("sql_grants.rs");
 include!("sql_resources.rs");
 include!("sql_registration.rs");
 include!("sql_client_metadata_documents.rs");
+include!("sql_assertions.rs");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 

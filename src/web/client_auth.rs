@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::header;
 
 use super::AppState;
@@ -30,10 +30,14 @@ impl FromRequest<AppState> for AuthenticatedClient {
             request.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default().to_owned());
         let (mut parts, body) = request.into_parts();
         let Ok(address) = ClientAddress::from_request_parts(&mut parts, state).await;
+        // The endpoint's own URL is an audience a client assertion may name
+        // (RFC 7523 §3); routes are matched exactly, so this is one of ours.
+        let path = parts.extensions.get::<MatchedPath>().map_or(parts.uri.path(), MatchedPath::as_str);
+        let endpoint_url = state.settings.issuer.endpoint(path);
         let request = Request::from_parts(parts, body);
         let Form(params) = Form::from_request(request, state).await?;
         let credentials = Credentials::from_request(authorization.as_deref(), &params)?;
-        let client = client_auth::authenticate(state, &credentials, address.0).await?;
+        let client = client_auth::authenticate(state, &credentials, address.0, &endpoint_url).await?;
         Ok(Self { client, params, address })
     }
 }

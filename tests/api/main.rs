@@ -27,6 +27,7 @@ mod key_sealing;
 mod keys;
 mod mcp_sdk;
 mod oidc;
+mod private_key_jwt;
 mod refresh_reuse_grace;
 mod registration;
 mod resources_admin;

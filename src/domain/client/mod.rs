@@ -5,13 +5,15 @@ use serde::{Deserialize, Serialize};
 
 pub use super::client_id::ClientId;
 mod dynamic;
+pub mod keys;
 mod request;
 
 pub use dynamic::MAX_DYNAMIC_LIST_LEN;
+pub use keys::{AssertionAlgorithm, ClientJwks};
 pub use request::ClientMetadataRequest;
 
 use super::secret::{Secret, SecretHash};
-use super::{ApplicationType, RedirectUri, RefreshReuseGrace, ResourceIndicator, ScopeSet};
+use super::{ApplicationType, HttpsUrl, RedirectUri, RefreshReuseGrace, ResourceIndicator, ScopeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -45,6 +47,9 @@ pub enum TokenEndpointAuthMethod {
     #[default]
     ClientSecretBasic,
     ClientSecretPost,
+    /// RFC 7523 §2.2, OpenID Connect Core §9: a JWT signed with the
+    /// client's private key, checked with its registered public keys.
+    PrivateKeyJwt,
     None,
 }
 
@@ -61,7 +66,9 @@ impl TokenEndpointAuthMethod {
     /// method that authenticates.
     pub fn confidentiality(self) -> Confidentiality {
         match self {
-            Self::ClientSecretBasic | Self::ClientSecretPost => Confidentiality::Confidential,
+            Self::ClientSecretBasic | Self::ClientSecretPost | Self::PrivateKeyJwt => {
+                Confidentiality::Confidential
+            }
             Self::None => Confidentiality::Public,
         }
     }
@@ -70,11 +77,18 @@ impl TokenEndpointAuthMethod {
         self.confidentiality() == Confidentiality::Confidential
     }
 
+    /// Whether the client authenticates with a secret we issue (and keep a
+    /// hash of); a `private_key_jwt` client is confidential without one.
+    pub fn uses_secret(self) -> bool {
+        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
+
     /// The RFC 7591 §2 name, as registered and as discovery lists it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
             Self::None => "none",
         }
     }
@@ -137,6 +151,16 @@ pub struct ClientMetadata {
     /// URIs keep the general rules (`RedirectUri::parse`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_type: Option<ApplicationType>,
+    /// RFC 7591 §2: the public keys of a `private_key_jwt` client, given
+    /// by value (`jwks`) or by reference (`jwks_uri`), never both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<ClientJwks>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<HttpsUrl>,
+    /// RFC 7591 §2, OpenID Connect Registration §2: the one algorithm the
+    /// client's assertions use; `None` allows any of [`AssertionAlgorithm::ALL`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<AssertionAlgorithm>,
 }
 
 impl ClientMetadata {
@@ -207,7 +231,8 @@ impl ClientOrigin {
 pub struct Client {
     pub id: ClientId,
     pub origin: ClientOrigin,
-    /// Present exactly for confidential clients.
+    /// Present exactly for clients whose method uses a secret
+    /// ([`TokenEndpointAuthMethod::uses_secret`]).
     pub secret_hash: Option<SecretHash>,
     /// The secret replaced by the last rotation, while it is still accepted.
     pub previous_secret: Option<PreviousSecret>,

@@ -3,8 +3,13 @@
 
 use serde::Deserialize;
 
-use super::{ClientMetadata, GrantType, IdTokenAlgorithm, ResponseType, TokenEndpointAuthMethod};
-use crate::domain::{ApplicationType, ErrorCode, ProtocolError, RedirectUri, RefreshReuseGrace, ScopeSet};
+use super::{
+    AssertionAlgorithm, ClientJwks, ClientMetadata, GrantType, IdTokenAlgorithm, ResponseType,
+    TokenEndpointAuthMethod,
+};
+use crate::domain::{
+    ApplicationType, ErrorCode, HttpsUrl, ProtocolError, RedirectUri, RefreshReuseGrace, ScopeSet,
+};
 
 /// Client metadata as a caller sends it (RFC 7591 §2); unknown fields are
 /// ignored as §3.1 requires.
@@ -24,6 +29,9 @@ pub struct ClientMetadataRequest {
     pub default_resource: Option<String>,
     pub refresh_token_reuse_grace: Option<i64>,
     pub application_type: Option<String>,
+    pub jwks: Option<serde_json::Value>,
+    pub jwks_uri: Option<String>,
+    pub token_endpoint_auth_signing_alg: Option<String>,
 }
 
 pub(super) fn invalid(description: impl Into<String>) -> ProtocolError {
@@ -83,6 +91,12 @@ impl ClientMetadataRequest {
             Some(name) if name.trim().is_empty() => None,
             other => other,
         };
+        let ClientKeys { jwks, jwks_uri, signing_alg: token_endpoint_auth_signing_alg } = client_keys(
+            token_endpoint_auth_method,
+            self.jwks,
+            self.jwks_uri,
+            self.token_endpoint_auth_signing_alg,
+        )?;
         let (resources, default_resource) =
             crate::domain::resource::parse_client_resources(self.resources, self.default_resource)?;
         let metadata = ClientMetadata {
@@ -110,6 +124,9 @@ impl ClientMetadataRequest {
                 .as_deref()
                 .map(|value| parse_enum::<ApplicationType>("application_type", value))
                 .transpose()?,
+            jwks,
+            jwks_uri,
+            token_endpoint_auth_signing_alg,
         };
         check_consistency(&metadata)?;
         check_application_type(&metadata)?;
@@ -127,6 +144,68 @@ fn check_application_type(metadata: &ClientMetadata) -> Result<(), ProtocolError
         kind.check_redirect_uri(uri).map_err(invalid_uri)?;
     }
     Ok(())
+}
+
+/// The key metadata of a client, validated.
+struct ClientKeys {
+    jwks: Option<ClientJwks>,
+    jwks_uri: Option<HttpsUrl>,
+    signing_alg: Option<AssertionAlgorithm>,
+}
+
+/// RFC 7591 §2: a `private_key_jwt` client registers its public keys,
+/// either `jwks` or `jwks_uri` ("MUST NOT both be present"), and may name
+/// the one algorithm it signs with; no other client registers any of them,
+/// as nothing else here would use them.
+fn client_keys(
+    method: TokenEndpointAuthMethod,
+    jwks: Option<serde_json::Value>,
+    jwks_uri: Option<String>,
+    signing_alg: Option<String>,
+) -> Result<ClientKeys, ProtocolError> {
+    if method != TokenEndpointAuthMethod::PrivateKeyJwt {
+        let given = [
+            ("jwks", jwks.is_some()),
+            ("jwks_uri", jwks_uri.is_some()),
+            ("token_endpoint_auth_signing_alg", signing_alg.is_some()),
+        ];
+        if let Some((name, _)) = given.iter().find(|(_, present)| *present) {
+            return Err(invalid(format!(
+                "{name} is registered only with token_endpoint_auth_method \"private_key_jwt\""
+            )));
+        }
+        return Ok(ClientKeys { jwks: None, jwks_uri: None, signing_alg: None });
+    }
+    let (jwks, jwks_uri) = match (jwks, jwks_uri) {
+        (Some(_), Some(_)) => return Err(invalid("register jwks or jwks_uri, not both (RFC 7591 §2)")),
+        (None, None) => {
+            return Err(invalid("a private_key_jwt client must register its public keys: jwks or jwks_uri"));
+        }
+        (Some(document), None) => {
+            (Some(ClientJwks::parse(document).map_err(|why| invalid(format!("jwks {why}")))?), None)
+        }
+        (None, Some(uri)) => {
+            (None, Some(HttpsUrl::parse(&uri).map_err(|why| invalid(format!("jwks_uri {why}")))?))
+        }
+    };
+    let signing_alg = match signing_alg.as_deref() {
+        None => None,
+        Some(name) => {
+            // OpenID Connect Registration §2: "none" MUST NOT be used; nor may HMAC here.
+            let alg = AssertionAlgorithm::parse(name).ok_or_else(|| {
+                invalid(format!(
+                    "token_endpoint_auth_signing_alg {name:?} is not supported ({})",
+                    AssertionAlgorithm::names()
+                ))
+            })?;
+            // Keys at a jwks_uri are checked when fetched.
+            if jwks.as_ref().is_some_and(|jwks| !jwks.supports(alg)) {
+                return Err(invalid(format!("jwks has no key for token_endpoint_auth_signing_alg {name}")));
+            }
+            Some(alg)
+        }
+    };
+    Ok(ClientKeys { jwks, jwks_uri, signing_alg })
 }
 
 /// RFC 7591 §2.1: grant types and response types must agree; a client that

@@ -60,3 +60,72 @@ fn inconsistent_metadata_is_refused() {
         assert_eq!(request(json).unwrap_err().code, ErrorCode::InvalidClientMetadata);
     }
 }
+
+/// A P-256 public key (RFC 7515 Appendix A.3), as a client registers it.
+fn p256_jwks() -> serde_json::Value {
+    serde_json::json!({"keys": [{
+        "kty": "EC", "crv": "P-256", "kid": "k1",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+    }]})
+}
+
+#[test]
+fn a_private_key_jwt_client_registers_its_keys_and_is_confidential_without_a_secret() {
+    let metadata = request(serde_json::json!({
+        "grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
+        "token_endpoint_auth_method": "private_key_jwt", "jwks": p256_jwks(),
+        "token_endpoint_auth_signing_alg": "ES256",
+    }))
+    .unwrap();
+    let method = metadata.token_endpoint_auth_method;
+    assert!(method.is_confidential() && !method.uses_secret());
+    assert_eq!(metadata.token_endpoint_auth_signing_alg, Some(AssertionAlgorithm::ES256));
+    let stored = serde_json::to_value(&metadata).unwrap();
+    assert_eq!(stored["jwks"], p256_jwks());
+    assert_eq!(serde_json::from_value::<ClientMetadata>(stored).unwrap(), metadata);
+}
+
+#[test]
+fn keys_are_registered_only_for_private_key_jwt_and_must_fit_the_algorithm() {
+    let service = |extra: serde_json::Value| {
+        let mut json = serde_json::json!({
+            "grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
+        });
+        json.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        request(json)
+    };
+    for bad in [
+        serde_json::json!({"token_endpoint_auth_method": "private_key_jwt"}),
+        serde_json::json!({"token_endpoint_auth_method": "client_secret_basic", "jwks": p256_jwks()}),
+        serde_json::json!({"token_endpoint_auth_signing_alg": "ES256"}),
+        serde_json::json!({"token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": []}}),
+        serde_json::json!({"token_endpoint_auth_method": "private_key_jwt", "jwks": p256_jwks(),
+            "token_endpoint_auth_signing_alg": "RS256"}),
+        serde_json::json!({"token_endpoint_auth_method": "private_key_jwt", "jwks": p256_jwks(),
+            "token_endpoint_auth_signing_alg": "none"}),
+        serde_json::json!({"token_endpoint_auth_method": "private_key_jwt", "jwks": p256_jwks(),
+            "token_endpoint_auth_signing_alg": "HS256"}),
+        serde_json::json!({"token_endpoint_auth_method": "private_key_jwt", "jwks": p256_jwks(),
+            "jwks_uri": "https://client.example/jwks"}),
+        serde_json::json!({"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "http://client.example/jwks"}),
+        serde_json::json!({"jwks_uri": "https://client.example/jwks"}),
+    ] {
+        assert_eq!(service(bad.clone()).unwrap_err().code, ErrorCode::InvalidClientMetadata, "{bad}");
+    }
+}
+
+#[test]
+fn a_private_key_jwt_client_may_give_its_keys_by_reference() {
+    let metadata = request(serde_json::json!({
+        "grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
+        "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://client.example/jwks",
+        "token_endpoint_auth_signing_alg": "EdDSA",
+    }))
+    .unwrap();
+    assert_eq!(metadata.jwks_uri.as_ref().map(|uri| uri.as_str()), Some("https://client.example/jwks"));
+    assert_eq!(
+        (metadata.jwks.is_none(), metadata.token_endpoint_auth_signing_alg),
+        (true, Some(AssertionAlgorithm::EdDSA))
+    );
+}

@@ -25,10 +25,11 @@ pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024;
 /// Castellan's order of preference. §4.1: no method based on a shared secret
 /// (there is no way to establish one); §8.2: key-based methods are how such a
 /// client becomes confidential.
-// TODO(lead): when private_key_jwt merges, put `TokenEndpointAuthMethod::PrivateKeyJwt`
-// first here and let `validate` keep the document's `jwks` / `jwks_uri` for it
-// (ClientMetadataRequest already reads them then); nothing else changes.
-const ACCEPTED_METHODS: [TokenEndpointAuthMethod; 1] = [TokenEndpointAuthMethod::None];
+const ACCEPTED_METHODS: [TokenEndpointAuthMethod; 2] =
+    [TokenEndpointAuthMethod::PrivateKeyJwt, TokenEndpointAuthMethod::None];
+
+/// The members that register a `private_key_jwt` client's keys.
+const KEY_FIELDS: [&str; 3] = ["jwks", "jwks_uri", "token_endpoint_auth_signing_alg"];
 
 /// §4.1: methods based on a shared symmetric secret.
 const SHARED_SECRET_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "client_secret_jwt"];
@@ -67,6 +68,12 @@ pub fn validate(url: &ClientIdUrl, body: &[u8]) -> Result<ClientMetadata, String
     for field in ADMIN_ONLY_FIELDS {
         document.remove(field);
     }
+    if method != TokenEndpointAuthMethod::PrivateKeyJwt {
+        // Keys a public client does not use are not kept.
+        for field in KEY_FIELDS {
+            document.remove(field);
+        }
+    }
     document.insert("token_endpoint_auth_method".into(), Value::String(method.as_str().into()));
     let request: ClientMetadataRequest = serde_json::from_value(Value::Object(document))
         .map_err(|error| format!("the document's metadata is not valid: {error}"))?;
@@ -90,14 +97,18 @@ fn auth_method(document: &Map<String, Value>) -> Result<TokenEndpointAuthMethod,
             .filter(|names| names.len() <= 32)
             .and_then(|names| names.iter().map(Value::as_str).collect::<Option<Vec<&str>>>())
             .ok_or("token_endpoint_auth_methods_supported must be a short array of strings")?;
-        return ACCEPTED_METHODS.into_iter().find(|method| names.contains(&method.as_str())).ok_or_else(
-            || {
-                format!(
-                    "token_endpoint_auth_methods_supported names none of the methods accepted here ({})",
-                    accepted_names()
-                )
-            },
-        );
+        // private_key_jwt only with keys to check assertions against.
+        let has_keys = document.contains_key("jwks") || document.contains_key("jwks_uri");
+        let usable = |method: &TokenEndpointAuthMethod| {
+            names.contains(&method.as_str())
+                && (has_keys || *method != TokenEndpointAuthMethod::PrivateKeyJwt)
+        };
+        return ACCEPTED_METHODS.into_iter().find(usable).ok_or_else(|| {
+            format!(
+                "token_endpoint_auth_methods_supported names none of the methods accepted here ({})",
+                accepted_names()
+            )
+        });
     }
     match document.get("token_endpoint_auth_method") {
         None => Ok(TokenEndpointAuthMethod::None),

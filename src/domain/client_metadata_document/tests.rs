@@ -63,8 +63,17 @@ fn the_list_of_supported_methods_wins_over_the_single_method() {
         "token_endpoint_auth_method": "private_key_jwt",
         "token_endpoint_auth_methods_supported": ["private_key_jwt", "none"],
     });
-    let metadata = validate(&url(), &document(both)).unwrap();
+    // Without keys, private_key_jwt cannot be used: the next listed method is.
+    let metadata = validate(&url(), &document(both.clone())).unwrap();
     assert_eq!(metadata.token_endpoint_auth_method, TokenEndpointAuthMethod::None);
+    let mut with_keys = both;
+    with_keys["jwks_uri"] = json!("https://app.example/jwks.json");
+    let metadata = validate(&url(), &document(with_keys)).unwrap();
+    assert_eq!(metadata.token_endpoint_auth_method, TokenEndpointAuthMethod::PrivateKeyJwt);
+    assert_eq!(metadata.jwks_uri.as_ref().map(|u| u.as_str()), Some("https://app.example/jwks.json"));
+    let public_with_keys = json!({"token_endpoint_auth_methods_supported": ["none"], "jwks_uri": "https://app.example/jwks.json"});
+    let metadata = validate(&url(), &document(public_with_keys)).unwrap();
+    assert!(metadata.jwks_uri.is_none(), "a public client keeps no keys");
     let listed = json!({"token_endpoint_auth_methods_supported": ["client_secret_basic", "none"]});
     assert!(validate(&url(), &document(listed)).is_ok(), "a usable method is chosen from the list");
 }

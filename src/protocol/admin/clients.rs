@@ -12,20 +12,22 @@ use crate::domain::{
     ProtocolError,
 };
 use crate::protocol::Context;
+use crate::protocol::client_auth::private_key_jwt::forget_fetched_keys;
 
 fn no_such_client() -> ProtocolError {
     ProtocolError::not_found("no such client")
 }
 
-/// Registers a client; a confidential one gets a new 256-bit secret,
-/// returned here and never again.
+/// Registers a client; one whose method uses a secret gets a new 256-bit
+/// secret, returned here and never again (a `private_key_jwt` client has
+/// its keys instead).
 pub async fn register(
     ctx: &Context,
     actor: &Actor,
     metadata: ClientMetadata,
 ) -> Result<(Client, Option<Secret>), ProtocolError> {
     super::resources::check_registered(ctx, metadata.allowed_resources()).await?;
-    let secret = metadata.token_endpoint_auth_method.is_confidential().then(Secret::generate);
+    let secret = metadata.token_endpoint_auth_method.uses_secret().then(Secret::generate);
     let client = Client {
         id: ClientId::generate(),
         origin: ClientOrigin::Admin,
@@ -82,9 +84,9 @@ pub async fn patch(
 }
 
 /// Stores new metadata for `existing` (an admin's change, or a dynamic
-/// client's own, RFC 7592 §2.2). A public client cannot become
-/// confidential this way, as it has no secret to keep; a confidential
-/// client made public loses its secrets.
+/// client's own, RFC 7592 §2.2). A client without a secret (public, or
+/// `private_key_jwt`) cannot switch to a secret method this way, as it has
+/// no secret to keep; a client that stops using its secret loses it.
 pub(crate) async fn store_metadata(
     ctx: &Context,
     existing: Client,
@@ -100,21 +102,24 @@ pub(crate) async fn store_metadata(
         ));
     }
     super::resources::check_registered(ctx, metadata.allowed_resources()).await?;
-    let confidential = metadata.token_endpoint_auth_method.is_confidential();
-    if confidential && existing.secret_hash.is_none() {
+    let uses_secret = metadata.token_endpoint_auth_method.uses_secret();
+    if uses_secret && existing.secret_hash.is_none() {
         return Err(ProtocolError::new(
             ErrorCode::InvalidClientMetadata,
-            "a public client cannot be made confidential; register a new client",
+            "a client without a secret (public, or private_key_jwt) cannot switch to a secret method; register a new client",
         ));
     }
     let (secret_hash, previous_secret) =
-        if confidential { (existing.secret_hash, existing.previous_secret) } else { (None, None) };
+        if uses_secret { (existing.secret_hash, existing.previous_secret) } else { (None, None) };
+    let existing_metadata = existing.metadata;
     let client =
         Client { secret_hash, previous_secret, metadata, metadata_document_fetched_at: None, ..existing };
     if !ctx.storage.clients.update_client(&client, ctx.clock.now()).await? {
         return Err(no_such_client());
     }
     ctx.clients.invalidate(&client.id);
+    forget_fetched_keys(ctx, &existing_metadata);
+    forget_fetched_keys(ctx, &client.metadata);
     Ok(client)
 }
 
@@ -139,7 +144,7 @@ pub async fn rotate_secret(
         )));
     }
     let existing = get(ctx, id).await?;
-    if !existing.is_confidential() {
+    if !existing.metadata.token_endpoint_auth_method.uses_secret() {
         return Err(no_secret_to_rotate());
     }
     let now = ctx.clock.now();
@@ -170,7 +175,7 @@ pub async fn rotate_secret(
 
 fn no_secret_to_rotate() -> ProtocolError {
     ProtocolError::invalid_request(
-        "a public client (token_endpoint_auth_method \"none\") has no secret to rotate",
+        "this client has no secret to rotate (its token_endpoint_auth_method is \"none\" or \"private_key_jwt\")",
     )
 }
 
@@ -186,9 +191,13 @@ pub async fn delete(ctx: &Context, actor: &Actor, id: &ClientId) -> Result<(), P
 /// access tokens fail validation, which needs the client. Whoever deletes
 /// (an admin, the client itself by RFC 7592) says so in their own event.
 pub(crate) async fn remove(ctx: &Context, id: &ClientId) -> Result<(), ProtocolError> {
+    let existing = ctx.storage.clients.get_client(id).await?;
     if !ctx.storage.clients.delete_client(id).await? {
         return Err(no_such_client());
     }
     ctx.clients.invalidate(id);
+    if let Some(existing) = existing {
+        forget_fetched_keys(ctx, &existing.metadata);
+    }
     Ok(())
 }

@@ -8,6 +8,7 @@
 mod client_secret_basic;
 mod client_secret_post;
 mod none;
+pub mod private_key_jwt;
 mod throttle;
 
 use std::net::IpAddr;
@@ -21,9 +22,10 @@ use crate::protocol::Context;
 use crate::protocol::security_event::{EventKind, SecurityEvent};
 
 /// The methods a client may register, in the order discovery lists them.
-pub const METHODS: [TokenEndpointAuthMethod; 3] = [
+pub const METHODS: [TokenEndpointAuthMethod; 4] = [
     TokenEndpointAuthMethod::ClientSecretBasic,
     TokenEndpointAuthMethod::ClientSecretPost,
+    TokenEndpointAuthMethod::PrivateKeyJwt,
     TokenEndpointAuthMethod::None,
 ];
 
@@ -45,12 +47,17 @@ pub enum Credentials {
     Post { id: String, secret: Secret },
     /// `none`: a public client names itself with `client_id` (§2.1, §3.2.1).
     ClientId(String),
+    /// `private_key_jwt`: a signed JWT in `client_assertion` (RFC 7523 §2.2).
+    Assertion(Box<private_key_jwt::ClientAssertion>),
 }
 
 impl Credentials {
     /// The credentials of a request with the `Authorization` header
     /// `authorization` (if any) and the form body `params`.
     pub fn from_request(authorization: Option<&str>, params: &Params) -> Result<Self, ProtocolError> {
+        if params.get("client_assertion").is_some() || params.get("client_assertion_type").is_some() {
+            return private_key_jwt::credentials(authorization.is_some(), params);
+        }
         let form_id = params.get("client_id");
         let form_secret = params.get("client_secret");
         if let Some(value) = authorization {
@@ -80,6 +87,7 @@ impl Credentials {
     fn client_id(&self) -> &str {
         match self {
             Self::Basic { id, .. } | Self::Post { id, .. } | Self::ClientId(id) => id,
+            Self::Assertion(assertion) => assertion.subject(),
         }
     }
 
@@ -95,12 +103,15 @@ fn failed(basic: bool, description: &'static str) -> ProtocolError {
     if basic { error.with_challenge(BASIC_CHALLENGE.to_owned()) } else { error }
 }
 
-/// Authenticates the client calling from `address` by the method it
-/// registered. Failures are throttled (see `throttle`) and logged.
+/// Authenticates the client calling `endpoint_url` (the absolute URL of the
+/// token, introspection or revocation endpoint: an assertion's audience)
+/// from `address` by the method it registered. Failures are throttled (see
+/// `throttle`) and logged.
 pub async fn authenticate(
     ctx: &Context,
     credentials: &Credentials,
     address: IpAddr,
+    endpoint_url: &str,
 ) -> Result<Arc<Client>, ProtocolError> {
     let basic = credentials.is_basic();
     let now = ctx.clock.now();
@@ -120,6 +131,9 @@ pub async fn authenticate(
                 client_secret_basic::verify(client, credentials, now)
             }
             TokenEndpointAuthMethod::ClientSecretPost => client_secret_post::verify(client, credentials, now),
+            TokenEndpointAuthMethod::PrivateKeyJwt => {
+                private_key_jwt::verify(ctx, client, credentials, endpoint_url, now).await?
+            }
             TokenEndpointAuthMethod::None => none::verify(client, credentials),
         },
     };
@@ -135,6 +149,12 @@ pub async fn authenticate(
             let mut event = SecurityEvent::new(EventKind::ClientAuthenticationFailed).address(address);
             if let Some(id) = known_id {
                 event = event.client(id);
+            }
+            // A reason other than the uniform one (a replayed assertion, say) is worth keeping.
+            if let Err(reason) = result
+                && reason != FAILED
+            {
+                event = event.detail(reason);
             }
             event.emit();
             if let Some(lock) = lock {

@@ -128,7 +128,7 @@ pub async fn register(
     {
         return Err(invalid_token());
     }
-    let secret = metadata.token_endpoint_auth_method.is_confidential().then(Secret::generate);
+    let secret = metadata.token_endpoint_auth_method.uses_secret().then(Secret::generate);
     let registration_token = Secret::generate();
     let client = Client {
         id: ClientId::generate(),

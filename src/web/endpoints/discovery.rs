@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::domain::client::AssertionAlgorithm;
 use crate::domain::scope::{ADMIN_SCOPE, OIDC_SCOPES};
 use crate::domain::{IdTokenAlgorithm, Issuer, KeyAlgorithm};
 use crate::protocol::authorize::PROMPT_VALUES;
@@ -25,6 +26,8 @@ pub fn metadata(issuer: &Issuer, registration: RegistrationPolicy) -> Value {
         client_auth::METHODS.iter().filter(|m| m.is_confidential()).map(|m| m.as_str()).collect();
     let scopes: Vec<&str> = OIDC_SCOPES.into_iter().chain([ADMIN_SCOPE]).collect();
     let id_token_algorithms: Vec<&str> = IdTokenAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
+    // The algorithms the private_key_jwt verifier accepts, and no others.
+    let assertion_algorithms: Vec<&str> = AssertionAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
     let mut metadata = json!({
         "issuer": issuer.as_str(),
         "authorization_endpoint": issuer.endpoint(routes::AUTHORIZATION),
@@ -50,9 +53,12 @@ pub fn metadata(issuer: &Issuer, registration: RegistrationPolicy) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algorithms,
         "introspection_endpoint_auth_methods_supported": confidential_methods,
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algorithms,
         // RFC 7009 §5: public clients may revoke their own tokens by client_id.
         "revocation_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algorithms,
         "userinfo_signing_alg_values_supported": [],
         "access_token_signing_alg_values_supported": [KeyAlgorithm::ACCESS_TOKEN.name()],
     });

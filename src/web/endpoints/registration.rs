@@ -42,7 +42,7 @@ impl ClientInformation {
             client_id: client.id.to_string(),
             client_id_issued_at: client.issued_at,
             client_secret: secret.map(|s| s.expose().to_owned()),
-            client_secret_expires_at: client.is_confidential().then_some(0),
+            client_secret_expires_at: client.metadata.token_endpoint_auth_method.uses_secret().then_some(0),
             registration_access_token: registration_token.to_owned(),
             registration_client_uri: state.settings.issuer.endpoint(&path),
             metadata: client.metadata.clone(),

@@ -2,6 +2,7 @@
 //! SQLite and on Postgres, each test on a fresh database. Times are made-up
 //! unix seconds passed to the calls, so nothing here sleeps.
 
+mod client_assertions;
 mod client_metadata_documents;
 mod clients_and_revocations;
 mod codes;
@@ -91,6 +92,9 @@ pub fn client(id: &str) -> Client {
             refresh_token_reuse_grace: castellan::domain::RefreshReuseGrace::parse(Some(30), true)
                 .expect("a valid grace"),
             application_type: Some(castellan::domain::ApplicationType::Native),
+            jwks: None,
+            jwks_uri: None,
+            token_endpoint_auth_signing_alg: None,
         },
         issued_at: NOW,
         metadata_document_fetched_at: None,
