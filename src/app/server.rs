@@ -171,12 +171,17 @@ pub async fn prune(state: &AppState) {
 
 /// Deletes expired sessions, codes, token families, throttling counters
 /// and client assertion `jti`s.
+/// How long past its expiry an assertion's `jti` is still kept.
+const ASSERTION_JTI_PRUNE_MARGIN_SECS: i64 = 300;
+
 async fn prune_expired(storage: &Storage, now: i64) {
     let results = [
         storage.sessions.prune_sessions(now).await,
         storage.grants.prune_grants(token::grants_ended_before(now)).await,
         storage.login_throttle.prune_login_failures(now - throttle::WINDOW_SECS).await,
-        storage.assertions.prune_assertion_jtis(now).await,
+        // With a margin: an instance whose clock lags must still find the
+        // jti of an assertion it would take as unexpired.
+        storage.assertions.prune_assertion_jtis(now - ASSERTION_JTI_PRUNE_MARGIN_SECS).await,
     ];
     for error in results.into_iter().filter_map(Result::err) {
         tracing::warn!(%error, "pruning expired records failed");

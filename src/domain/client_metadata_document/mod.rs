@@ -15,7 +15,7 @@ pub use url::ClientIdUrl;
 
 use super::client::ClientMetadataRequest;
 use super::scope::ADMIN_SCOPE;
-use super::{ClientMetadata, TokenEndpointAuthMethod};
+use super::{ClientMetadata, GrantType, TokenEndpointAuthMethod};
 
 /// §8.7: the authorization server SHOULD stop reading at a bound; the draft
 /// recommends 5 kilobytes, far above what a client's metadata needs.
@@ -80,6 +80,11 @@ pub fn validate(url: &ClientIdUrl, body: &[u8]) -> Result<ClientMetadata, String
     let metadata = request.validate().map_err(|error| error.description.into_owned())?;
     if metadata.scope.contains(ADMIN_SCOPE) {
         return Err("the document's scope must not include admin".into());
+    }
+    // Anyone with a web server can publish a document: it may send users to
+    // sign in and consent, never get tokens of its own with no one asked.
+    if metadata.allows_grant(GrantType::ClientCredentials) {
+        return Err("client_credentials is not available to clients known by a metadata document".into());
     }
     Ok(metadata)
 }

@@ -96,3 +96,13 @@ fn a_code_client_needs_a_redirect_uri_and_bodies_are_bounded() {
     assert!(validate(&url(), b"[1, 2]").is_err());
     assert!(validate(&url(), b"not json").is_err());
 }
+
+#[test]
+fn a_document_cannot_get_client_credentials_tokens() {
+    let machine = json!({
+        "grant_types": ["client_credentials"], "redirect_uris": [], "response_types": [],
+        "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://app.example/jwks.json",
+    });
+    let refused = validate(&url(), &document(machine)).unwrap_err();
+    assert!(refused.contains("client_credentials"), "{refused}");
+}

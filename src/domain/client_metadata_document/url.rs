@@ -41,6 +41,11 @@ impl ClientIdUrl {
         if parsed.query().is_some() {
             return Err("the client_id URL must not have a query".into());
         }
+        // A trailing dot names the same host (the resolver drops it) but
+        // would not match the admins' domain policy.
+        if parsed.host_str().is_some_and(|host| host.ends_with('.')) {
+            return Err("the client_id URL's host must not end with a dot".into());
+        }
         if parsed.path() == "/" {
             return Err("the client_id URL needs a path other than /".into());
         }
@@ -102,6 +107,7 @@ mod tests {
             "https://user@app.example/client.json",
             "https://app.example/client.json#x",
             "https://app.example/",
+            "https://app.example./client.json",
             "https://app.example",
             "https://app.example/a/../client.json",
             "https://app.example/./client.json",

@@ -108,6 +108,9 @@ pub enum Unredirectable {
     MissingRedirectUri,
     /// A `client_id` URL whose metadata document cannot be used, and why.
     MetadataDocumentRefused(String),
+    /// An error in the request of a client that registered itself, whose
+    /// redirect URI nobody vetted (see `request::validate`).
+    SelfRegisteredClientError(String),
 }
 
 impl From<Unredirectable> for Rejection {

@@ -39,7 +39,25 @@ pub async fn validate(
         }
     }
     let client = client(ctx, params).await?;
-    ctx.client_usage.record(&client);
+    let self_registered = client.is_self_registered();
+    match checked(ctx, params, repeated, client).await {
+        // RFC 9700 §4.11.2: a redirect URI that anyone could register makes
+        // an error redirect, sent before any user has seen anything, an open
+        // redirector on the issuer's name; such clients are told on a page.
+        Err(Rejection::Redirect(error)) if self_registered => {
+            Err(Unredirectable::SelfRegisteredClientError(error.description).into())
+        }
+        other => other,
+    }
+}
+
+/// The checks after the client is known; errors go to its redirect URI.
+async fn checked(
+    ctx: &Context,
+    params: &Params,
+    repeated: Option<&str>,
+    client: Client,
+) -> Result<AuthorizationRequest, Rejection> {
     let state = params.get("state");
     let state_problem = state.and_then(state_problem);
     let target = ResponseTarget {

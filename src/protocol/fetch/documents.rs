@@ -113,7 +113,15 @@ impl<T: Send + Sync + 'static> CachedDocuments<T> {
             (Some(_), None) => now >= slot.expires_at,
         };
         if stale {
-            let (value, lifetime) = match self.fetcher.get(url).await {
+            let fetched = self.fetcher.get(url).await;
+            if fetched.as_ref().is_err_and(|error| *error == FetchError::Busy) {
+                // Not this URL's fault: not remembered.
+                return match &slot.value {
+                    Some(Ok(value)) if now < slot.expires_at => Ok(value.clone()),
+                    _ => Err(DocumentError::Fetch(FetchError::Busy)),
+                };
+            }
+            let (value, lifetime) = match fetched {
                 Ok(fetched) => {
                     let lifetime = self.lifetime(fetched.max_age, fetched.no_store);
                     match parse(&fetched.body) {

@@ -78,6 +78,8 @@ pub enum FetchError {
     Timeout,
     #[error("the document could not be fetched (connection or TLS failure)")]
     Transport,
+    #[error("too many documents are being fetched; try again shortly")]
+    Busy,
 }
 
 /// A fetched document.
@@ -93,7 +95,13 @@ pub struct Fetched {
 pub struct Fetcher {
     client: reqwest::Client,
     settings: FetchSettings,
+    /// Fetches in flight at most, so that anonymous requests naming new
+    /// URLs cannot use up the process's connections and files.
+    in_flight: tokio::sync::Semaphore,
 }
+
+/// See [`Fetcher::in_flight`].
+pub const MAX_FETCHES_IN_FLIGHT: usize = 32;
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Self, String> {
@@ -110,18 +118,19 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
-            .pool_max_idle_per_host(2)
-            .pool_idle_timeout(Duration::from_secs(30))
+            // Hosts are anyone's: no connection is kept open after a fetch.
+            .pool_max_idle_per_host(0)
             .user_agent(concat!("castellan/", env!("CARGO_PKG_VERSION")))
             .dns_resolver(Arc::new(resolver))
             .build()
             .map_err(|error| format!("the HTTP client for fetching documents: {error}"))?;
-        Ok(Self { client, settings })
+        Ok(Self { client, settings, in_flight: tokio::sync::Semaphore::new(MAX_FETCHES_IN_FLIGHT) })
     }
 
     /// Fetches `url` once, with every check. No caching here.
     pub async fn get(&self, url: &HttpsUrl) -> Result<Fetched, FetchError> {
         self.check_literal_host(url)?;
+        let Ok(_permit) = self.in_flight.try_acquire() else { return Err(FetchError::Busy) };
         let request = self.client.get(url.url().clone()).header("accept", "application/json");
         let fetch = async {
             let mut response = request.send().await.map_err(classify)?;

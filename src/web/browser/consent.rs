@@ -96,10 +96,14 @@ async fn decide(state: &AppState, session: &Session, params: &Params) -> Result<
 /// where the browser will be sent; a loopback redirect URI is flagged, as
 /// any document may name one, and whatever listens there gets the code.
 fn metadata_document_notice(client: &Client, redirect_uri: &RedirectUri) -> Option<MetadataDocumentNotice> {
-    if !client.is_from_metadata_document() {
+    // RFC 7591 §5: a self-registered client's name proves nothing either.
+    if !client.is_self_registered() {
         return None;
     }
-    let client_host = ClientIdUrl::parse(&client.id).ok()?.host();
+    let client_host = match client.is_from_metadata_document() {
+        true => Some(ClientIdUrl::parse(&client.id).ok()?.host()),
+        false => None,
+    };
     Some(MetadataDocumentNotice {
         client_host,
         redirect_host: redirect_uri.display_host(),

@@ -56,7 +56,11 @@ async fn logout(
         None => None,
     };
     let client = client(state, params.get("client_id"), hint.as_ref().map(|h| h.aud.as_str())).await?;
-    let redirect = post_logout_redirect(client.as_ref(), params.get("post_logout_redirect_uri"))?;
+    let redirect = post_logout_redirect(client.as_ref(), params.get("post_logout_redirect_uri"))?
+        // A client that registered itself names any address it likes: sent
+        // there only with proof the request comes from it (its ID token),
+        // or the logout endpoint would be an open redirector.
+        .filter(|_| hint.is_some() || !client.as_ref().is_some_and(|c| c.is_self_registered()));
     let signed_in = session::signed_in(state, session).await?;
     let confirmed = match (&hint, &signed_in) {
         (_, None) => true,

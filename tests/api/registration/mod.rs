@@ -7,6 +7,7 @@ mod limits;
 mod management;
 mod metadata;
 mod policies;
+mod redirects;
 mod resources;
 
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@ use tower_sessions::Session;
 
 use super::response::{self, AuthorizeFailure, see_other};
 use crate::domain::{Client, ErrorCode as Code, UserId};
-use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
+use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError, ResponseTarget};
 use crate::storage::StorageError;
 use crate::web::browser::login_request::{self, BrowserBinding, REACHED_ELSEWHERE};
 use crate::web::browser::page_error::PageError;
@@ -40,7 +40,8 @@ pub async fn proceed(
     }
     if needs_sign_in {
         if request.prompt.none {
-            return Err(AuthorizeError::new(&target, Code::LoginRequired, "the user is not signed in").into());
+            let description = "the user is not signed in";
+            return Err(prompt_none_failure(state, request, &target, Code::LoginRequired, description).await);
         }
         let sealed = login_request::seal(state, binding, pending.request)?;
         let login = state.settings.issuer.endpoint(routes::LOGIN);
@@ -60,6 +61,9 @@ pub async fn proceed(
         )
     })?;
     if needs_consent(state, &client, request, &user.user_id).await.map_err(PageError::from)? {
+        if request.prompt.none && client.is_self_registered() {
+            return Err(self_registered_failure("the user has not consented"));
+        }
         if request.prompt.none {
             return Err(
                 AuthorizeError::new(&target, Code::ConsentRequired, "the user has not consented").into()
@@ -107,4 +111,31 @@ pub async fn issue_code(
 ) -> Result<Response, AuthorizeFailure> {
     let code = authorize::issue_code(state, request, &user.user_id, user.auth_time).await?;
     Ok(response::redirect(&state.settings.issuer, &request.target(), &[("code", &code)]))
+}
+
+/// A `prompt=none` failure: sent back to the client, unless the client
+/// registered itself, whose redirect URI nobody vetted (RFC 9700 §4.11.2:
+/// not an open redirector without the user seeing anything).
+async fn prompt_none_failure(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    target: &ResponseTarget,
+    code: Code,
+    description: &str,
+) -> AuthorizeFailure {
+    match state.clients.get(&request.client_id).await {
+        Ok(Some(client)) if !client.is_self_registered() => {
+            AuthorizeError::new(target, code, description).into()
+        }
+        Ok(_) => self_registered_failure(description),
+        Err(error) => PageError::from(error).into(),
+    }
+}
+
+fn self_registered_failure(description: &str) -> AuthorizeFailure {
+    PageError::bad_request(
+        "Invalid request",
+        format!("The application that sent you here made a request that cannot be answered: {description}."),
+    )
+    .into()
 }

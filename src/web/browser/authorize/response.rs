@@ -61,6 +61,12 @@ fn unredirectable(reason: Unredirectable) -> PageError {
         Unredirectable::MissingRedirectUri => {
             PageError::bad_request("Incomplete request", "The application did not say where to return.")
         }
+        Unredirectable::SelfRegisteredClientError(description) => PageError::bad_request(
+            "Invalid request",
+            format!(
+                "The application that sent you here made a request that cannot be answered: {description}."
+            ),
+        ),
         Unredirectable::MetadataDocumentRefused(reason) => PageError::bad_request(
             "Unknown application",
             format!("The application that sent you here could not be identified: {reason}."),

@@ -61,7 +61,9 @@ pub struct ConsentForm {
 /// The consent page's facts about a metadata-document client.
 pub struct MetadataDocumentNotice {
     /// The host of its `client_id` URL.
-    pub client_host: String,
+    /// The host of a metadata document's URL; `None` for a client that
+    /// registered itself (RFC 7591), which has no address to show.
+    pub client_host: Option<String>,
     /// Where the browser will be sent with the code.
     pub redirect_host: String,
     /// Whether that is this device (loopback): any document may name it.

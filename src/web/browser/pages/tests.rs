@@ -154,7 +154,7 @@ async fn consent_page_shows_where_a_metadata_document_client_comes_from_and_warn
     let html = body(consent_page(&issuer(), &form)).await;
     assert!(!html.contains("class=\"client-origin\""), "only for metadata-document clients");
     form.metadata_document = Some(MetadataDocumentNotice {
-        client_host: "app.example".into(),
+        client_host: Some("app.example".into()),
         redirect_host: "127.0.0.1".into(),
         loopback_redirect: true,
     });
@@ -163,7 +163,7 @@ async fn consent_page_shows_where_a_metadata_document_client_comes_from_and_warn
     assert!(html.contains("sent back to <b>127.0.0.1</b>"), "{html}");
     assert!(html.contains("class=\"warning\" role=\"alert\""), "{html}");
     form.metadata_document = Some(MetadataDocumentNotice {
-        client_host: EVIL.into(),
+        client_host: Some(EVIL.into()),
         redirect_host: "app.example".into(),
         loopback_redirect: false,
     });
