@@ -48,6 +48,9 @@ fn is_public_v6(address: Ipv6Addr) -> bool {
         || (first & 0xffc0) == 0xfec0 // site-local (deprecated, RFC 3879)
         || (first & 0xff00) == 0xff00 // multicast
         || (first == 0x2001 && segments[1] == 0x0db8) // documentation (RFC 3849)
+        // IETF protocol assignments 2001::/23 (RFC 2928): Teredo 2001::/32
+        // carries an IPv4 address, ORCHID and benchmarking ranges are no hosts.
+        || (first == 0x2001 && segments[1] < 0x0200)
         || (first == 0x0100 && segments[1..4] == [0, 0, 0]) // discard-only (RFC 6666)
         || (first & 0xe000) != 0x2000; // outside global unicast 2000::/3
     !refused
@@ -109,6 +112,9 @@ mod tests {
             "64:ff9b::a9fe:a9fe",
             "2002:7f00:1::1",
             "fec0::1",
+            "2001::5efe:7f00:1",
+            "2001:2::1",
+            "2001:10::1",
         ] {
             assert!(!public(address), "{address} must not be public");
         }
