@@ -10,6 +10,7 @@ use crate::helpers::{Backend, TestApp};
 
 both_backends!(
     registrations_from_one_address_are_limited_per_hour,
+    registrations_from_one_site_are_limited_too,
     the_number_of_dynamic_clients_is_capped,
     dynamic_clients_unused_for_the_ttl_are_deleted_and_used_ones_kept,
 );
@@ -29,6 +30,26 @@ async fn registrations_from_one_address_are_limited_per_hour(backend: Backend) {
     assert_eq!(body["error"], "temporarily_unavailable", "{body}");
     app.clock.advance(retry_after);
     registered(&app, &web_app()).await;
+}
+
+/// One party holding many /64s (a /48 is a site) cannot fill the cap on
+/// all dynamic clients: a site may register ten times the address rate.
+async fn registrations_from_one_site_are_limited_too(backend: Backend) {
+    let settings =
+        [OPEN[0], ("CASTELLAN_REGISTRATION_RATE", "1"), ("CASTELLAN_TRUSTED_PROXIES", "127.0.0.1")];
+    let app = TestApp::spawn_with(backend, &settings).await;
+    app.clock.advance(3_600 - app.clock.now().rem_euclid(3_600));
+    let endpoint = app.endpoint("registration_endpoint").await;
+    let from = |subnet: u32| {
+        let forwarded = format!("2001:db8:1:{subnet:x}::7");
+        app.http.post(&endpoint).header("x-forwarded-for", forwarded).json(&web_app()).send()
+    };
+    for subnet in 0..10 {
+        assert_eq!(from(subnet).await.unwrap().status(), 201, "a new /64 of the site");
+    }
+    assert_eq!(from(10).await.unwrap().status(), 429, "the site's tenth was its last this hour");
+    let elsewhere = app.http.post(&endpoint).header("x-forwarded-for", "2001:db8:2::7").json(&web_app());
+    assert_eq!(elsewhere.send().await.unwrap().status(), 201, "another site is not held back");
 }
 
 async fn the_number_of_dynamic_clients_is_capped(backend: Backend) {
