@@ -2,8 +2,8 @@
 //! (`CASTELLAN_DYNAMIC_CLIENT_UNUSED_TTL`): open registration must not let
 //! storage fill with clients registered once and abandoned.
 //!
-//! A use (client authentication, an authorization request) is noted in
-//! memory only: the token path never writes to the database for it. The
+//! A use (client authentication; not an authorization request, which
+//! anyone can send in the client's name) is noted in memory only: the token path never writes to the database for it. The
 //! periodic upkeep writes the noted ids in one statement, then prunes; a use
 //! is thus recorded up to one upkeep interval late, far within the TTL.
 
