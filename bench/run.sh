@@ -72,6 +72,8 @@
 #   BENCH_SIGNINS_ONLY    1 to run only the sign-ins (no wrk runs)
 #   BENCH_WRK_ONLY        1 to run only token, token-res, token-pkjwt, introspect and jwks
 #                         (no sign-ins, no browser flows)
+#   BENCH_FLOWS_ONLY      1 to run only the browser flows: authorize, code, refresh
+#                         (no sign-ins, no token, introspect or jwks runs)
 #   BENCH_RESOURCE        0 to skip token-res (for a build without resources)
 #   BENCH_PKJWT           0 to skip token-pkjwt
 #   BENCH_ASSERTION_RATE  the highest req/s token-pkjwt can measure: this many
@@ -108,6 +110,7 @@ SIGNINS=${BENCH_SIGNINS:-1000}
 SIGNIN_CONCURRENCY=${BENCH_SIGNIN_CONCURRENCY:-32}
 SIGNINS_ONLY=${BENCH_SIGNINS_ONLY:-0}
 WRK_ONLY=${BENCH_WRK_ONLY:-0}
+FLOWS_ONLY=${BENCH_FLOWS_ONLY:-0}
 RESOURCE=${BENCH_RESOURCE:-1}
 PKJWT=${BENCH_PKJWT:-1}
 ASSERTION_RATE=${BENCH_ASSERTION_RATE:-20000}
@@ -697,8 +700,10 @@ bench_backend() {
     local idle_kb peak_kb after_kb
     idle_kb=$(proc_kb "$SERVER_PID" VmRSS)
 
-    [[ $WRK_ONLY == 1 ]] || bench_signins "$backend" "$admin_token"
-    if [[ $SIGNINS_ONLY != 1 ]]; then
+    [[ $WRK_ONLY == 1 || $FLOWS_ONLY == 1 ]] || bench_signins "$backend" "$admin_token"
+    if [[ $FLOWS_ONLY == 1 ]]; then
+        bench_browser_flows "$backend" "$admin_token"
+    elif [[ $SIGNINS_ONLY != 1 ]]; then
         run_wrk "$backend" token POST /oauth2/token "grant_type=client_credentials" "$auth"
         [[ $RESOURCE != 1 ]] || bench_token_for_a_resource "$backend" "$admin_token"
         [[ $PKJWT != 1 ]] || bench_token_pkjwt "$backend" "$admin_token"

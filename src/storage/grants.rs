@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::{RevokedTokens, StorageError};
-use crate::domain::{ClientId, CodeChallenge, RedirectUri, ResourceSet, ScopeSet, UserId};
+use crate::domain::{ClientId, CodeChallenge, RedirectUri, ResourceSet, ScopeSet, User, UserId};
 
 /// An authorization code as stored (RFC 6749 §4.1.2), under its SHA-256.
 #[derive(Debug, Clone)]
@@ -28,12 +28,19 @@ pub struct AuthorizationCodeRecord {
 }
 
 /// What one redemption of a code issued: the access token and, with
-/// `offline_access`, a new token family.
+/// `offline_access`, a new token family and its first refresh token.
 #[derive(Debug, Clone)]
 pub struct CodeRedemption {
     pub access_jti: String,
     pub access_expires_at: i64,
-    pub family: Option<TokenFamily>,
+    pub family: Option<NewFamily>,
+}
+
+/// A token family as a code redemption starts it.
+#[derive(Debug, Clone)]
+pub struct NewFamily {
+    pub family: TokenFamily,
+    pub first_token: RefreshTokenRecord,
 }
 
 /// All refresh tokens descended from one authorization (RFC 9700 §4.14.2).
@@ -98,10 +105,15 @@ pub struct FamilyAccessToken {
 pub trait GrantStore: Send + Sync {
     async fn insert_code(&self, code: &AuthorizationCodeRecord) -> Result<(), StorageError>;
     async fn get_code(&self, code_hash: &[u8]) -> Result<Option<AuthorizationCodeRecord>, StorageError>;
+    /// The code with its user, in one read (the code grant needs both).
+    async fn get_code_with_user(
+        &self,
+        code_hash: &[u8],
+    ) -> Result<Option<(AuthorizationCodeRecord, User)>, StorageError>;
     /// Marks the code redeemed, records what was issued for it and creates
-    /// the family, atomically. False if it was already redeemed or has expired
-    /// at `now` (disabling a user expires their codes): of several
-    /// concurrent redemptions exactly one gets true.
+    /// the family with its first refresh token, atomically. False if it was
+    /// already redeemed or has expired at `now` (disabling a user expires
+    /// their codes): of several concurrent redemptions exactly one gets true.
     async fn redeem_code(
         &self,
         code_hash: &[u8],
@@ -112,11 +124,16 @@ pub trait GrantStore: Send + Sync {
     /// issued for it and its token family.
     async fn revoke_code_grant(&self, code_hash: &[u8], now: i64) -> Result<RevokedTokens, StorageError>;
 
-    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StorageError>;
     async fn get_refresh_token(
         &self,
         token_hash: &[u8],
     ) -> Result<Option<(RefreshTokenRecord, TokenFamily)>, StorageError>;
+    /// The refresh token with its family and the family's user, in one read
+    /// (the refresh grant needs all three).
+    async fn get_refresh_token_with_user(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(RefreshTokenRecord, TokenFamily, User)>, StorageError>;
     /// Replaces the token `token_hash` by `successor`, atomically with
     /// respect to revoking the family: the family row is locked first, so a
     /// concurrent `revoke_family` either sees the successor's access token

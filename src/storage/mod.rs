@@ -27,8 +27,8 @@ mod sqlite_files;
 pub use assertions::ClientAssertionStore;
 pub use client_metadata_documents::ClientMetadataDocumentStore;
 pub use grants::{
-    AuthorizationCodeRecord, CodeRedemption, FamilyAccessToken, GrantStore, RefreshTokenRecord, Retry,
-    Rotation, TokenFamily,
+    AuthorizationCodeRecord, CodeRedemption, FamilyAccessToken, GrantStore, NewFamily, RefreshTokenRecord,
+    Retry, Rotation, TokenFamily,
 };
 pub use identity::{Consent, ConsentStore, LoginThrottleStore, SessionRecord, SessionRecordStore, UserStore};
 pub use registration::{DynamicInsert, RegistrationStore};

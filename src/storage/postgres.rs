@@ -14,6 +14,7 @@ include!("sql_keys.rs");
 include!("sql_identity.rs");
 include!("sql_users.rs");
 include!("sql_grants.rs");
+include!("postgres_grants.rs");
 include!("sql_resources.rs");
 include!("sql_registration.rs");
 include!("sql_client_metadata_documents.rs");
@@ -37,6 +38,6 @@ impl Store {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { writer: pool.clone(), pool })
     }
 }

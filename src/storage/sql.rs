@@ -12,7 +12,12 @@ use crate::domain::secret::SecretHash;
 use crate::storage::{ClientStore, HealthCheck, RevocationRow, RevocationStore, StorageError};
 
 pub struct Store {
+    /// Reads. On SQLite these connections are query-only.
     pool: sqlx::Pool<Db>,
+    /// Writes. On Postgres the same pool; on SQLite one connection, so that
+    /// writers queue here, in order, instead of sleeping in SQLite's busy
+    /// handler while another connection holds the single write lock.
+    writer: sqlx::Pool<Db>,
 }
 
 /// Runs a transaction on a task of its own. A request whose client goes
@@ -87,7 +92,7 @@ impl ClientStore for Store {
         .bind(metadata_json(client)?)
         .bind(client.issued_at)
         .bind(client.origin.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|e| map_conflict(e, "a client with this client_id"))?;
         Ok(())
@@ -112,7 +117,7 @@ impl ClientStore for Store {
         .bind(metadata_json(client)?)
         .bind(client.issued_at)
         .bind(client.origin.as_str())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -154,7 +159,7 @@ impl ClientStore for Store {
         .bind(metadata_json(client)?)
         .bind(now)
         .bind(client.metadata.token_endpoint_auth_method.uses_secret())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -178,7 +183,7 @@ impl ClientStore for Store {
         .bind(secret.as_bytes().to_vec())
         .bind(previous_until)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -186,7 +191,7 @@ impl ClientStore for Store {
     async fn delete_client(&self, id: &ClientId) -> Result<bool, StorageError> {
         let result = sqlx::query("DELETE FROM clients WHERE client_id = $1")
             .bind(id.as_str().to_owned())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -229,7 +234,7 @@ impl RevocationStore for Store {
         .bind(jti.to_owned())
         .bind(expires_at)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -285,7 +290,7 @@ impl RevocationStore for Store {
         )
         .bind(rate_key.to_owned())
         .bind(window_start)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(count)
     }
@@ -293,11 +298,11 @@ impl RevocationStore for Store {
     async fn prune_revocations(&self, now: i64, window_start: i64) -> Result<u64, StorageError> {
         let result = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         sqlx::query("DELETE FROM revocation_counts WHERE window_start < $1")
             .bind(window_start)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(result.rows_affected())
     }
@@ -312,5 +317,6 @@ impl HealthCheck for Store {
 
     async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }

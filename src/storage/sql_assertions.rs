@@ -20,7 +20,7 @@ impl ClientAssertionStore for Store {
         .bind(client_id.as_str().to_owned())
         .bind(jti.to_owned())
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -28,7 +28,7 @@ impl ClientAssertionStore for Store {
     async fn prune_assertion_jtis(&self, now: i64) -> Result<u64, StorageError> {
         let result = sqlx::query("DELETE FROM client_assertion_jtis WHERE expires_at < $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(result.rows_affected())
     }

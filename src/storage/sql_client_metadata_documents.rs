@@ -26,7 +26,7 @@ impl ClientMetadataDocumentStore for Store {
         .bind(metadata_json(client)?)
         .bind(client.issued_at)
         .bind(fetched_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -43,7 +43,7 @@ impl ClientMetadataDocumentStore for Store {
         .bind(metadata_json(client)?)
         .bind(fetched_at)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -71,7 +71,7 @@ impl ClientMetadataDocumentStore for Store {
         .bind(policy.allow_domains.join(" "))
         .bind(policy.deny_domains.join(" "))
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

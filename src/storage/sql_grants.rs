@@ -16,6 +16,21 @@ const FAMILY_ACCESS_TOKENS: &str = "SELECT access_jti AS jti, access_expires_at 
      UNION ALL SELECT access_jti AS jti, access_expires_at AS expires_at \
      FROM refresh_retry_access_tokens WHERE family_id = $1";
 
+/// The columns `code_from_row` reads, of `authorization_codes c`.
+const CODE_COLUMNS: &str = "c.code_hash, c.client_id, c.user_id, c.redirect_uri, c.scope, c.nonce, \
+     c.code_challenge, c.auth_time, c.expires_at, c.redeemed_at, c.resources";
+
+/// The columns `refresh_token_from_row` and `family_from_row` read, of
+/// `refresh_tokens r JOIN token_families f`.
+const REFRESH_TOKEN_COLUMNS: &str = "r.token_hash, r.issued_at, r.idle_expires_at, r.rotated_at, \
+     r.access_jti, r.access_expires_at, f.family_id, f.client_id, f.user_id, f.scope, f.auth_time, \
+     f.created_at AS family_created_at, f.expires_at, f.revoked_at, f.resources";
+
+/// The columns of `users u` that `user_from_row` reads beside `user_id`,
+/// which the code or family row joined to it already carries.
+const JOINED_USER_COLUMNS: &str =
+    "u.username, u.password_hash, u.email, u.email_verified, u.name, u.roles, u.created_at, u.disabled_at";
+
 fn code_from_row(row: &<Db as sqlx::Database>::Row) -> Result<AuthorizationCodeRecord, StorageError> {
     let corrupt = |what: &str| StorageError::Corrupt(format!("authorization code: {what}"));
     let client_id: String = row.try_get("client_id")?;
@@ -66,10 +81,26 @@ fn family_from_row(row: &<Db as sqlx::Database>::Row) -> Result<TokenFamily, Sto
         scope: ScopeSet::parse(&scope).map_err(|_| corrupt("scope"))?,
         resources: resources_column(row).map_err(|_| corrupt("resources"))?,
         auth_time: row.try_get("auth_time")?,
-        created_at: row.try_get("created_at")?,
+        created_at: row.try_get("family_created_at")?,
         expires_at: row.try_get("expires_at")?,
         revoked: revoked_at.is_some(),
     })
+}
+
+fn refresh_token_from_row(
+    row: &<Db as sqlx::Database>::Row,
+) -> Result<(RefreshTokenRecord, TokenFamily), StorageError> {
+    let family = family_from_row(row)?;
+    let token = RefreshTokenRecord {
+        token_hash: row.try_get("token_hash")?,
+        family_id: family.family_id.clone(),
+        issued_at: row.try_get("issued_at")?,
+        idle_expires_at: row.try_get("idle_expires_at")?,
+        rotated_at: row.try_get("rotated_at")?,
+        access_jti: row.try_get("access_jti")?,
+        access_expires_at: row.try_get("access_expires_at")?,
+    };
+    Ok((token, family))
 }
 
 #[async_trait]
@@ -89,20 +120,27 @@ impl GrantStore for Store {
         .bind(code.auth_time)
         .bind(code.expires_at)
         .bind(code.resources.to_stored())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
 
     async fn get_code(&self, code_hash: &[u8]) -> Result<Option<AuthorizationCodeRecord>, StorageError> {
-        let row = sqlx::query(
-            "SELECT code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, \
-             expires_at, redeemed_at, resources FROM authorization_codes WHERE code_hash = $1",
-        )
-        .bind(code_hash.to_vec())
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!("SELECT {CODE_COLUMNS} FROM authorization_codes c WHERE c.code_hash = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(code_hash.to_vec()).fetch_optional(&self.pool).await?;
         row.as_ref().map(code_from_row).transpose()
+    }
+
+    async fn get_code_with_user(
+        &self,
+        code_hash: &[u8],
+    ) -> Result<Option<(AuthorizationCodeRecord, User)>, StorageError> {
+        let sql = format!(
+            "SELECT {CODE_COLUMNS}, {JOINED_USER_COLUMNS} FROM authorization_codes c \
+             JOIN users u ON u.user_id = c.user_id WHERE c.code_hash = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(code_hash.to_vec()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(|row| Ok((code_from_row(row)?, user_from_row(row)?))).transpose()
     }
 
     async fn redeem_code(
@@ -111,51 +149,11 @@ impl GrantStore for Store {
         now: i64,
         redemption: &CodeRedemption,
     ) -> Result<bool, StorageError> {
-        let pool = self.pool.clone();
-        let code_hash = code_hash.to_vec();
-        let redemption = redemption.clone();
-        detached(async move {
-            let mut tx = pool.begin().await?;
-            // The row lock (Postgres) or write lock (SQLite) makes this the one
-            // point where concurrent redemptions are decided.
-            let claimed = sqlx::query(
-                "UPDATE authorization_codes SET redeemed_at = $2, access_jti = $3, access_expires_at = $4, \
-                 family_id = $5 WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $2",
-            )
-            .bind(code_hash.to_vec())
-            .bind(now)
-            .bind(redemption.access_jti.clone())
-            .bind(redemption.access_expires_at)
-            .bind(redemption.family.as_ref().map(|f| f.family_id.clone()))
-            .execute(&mut *tx)
-            .await?;
-            if claimed.rows_affected() != 1 {
-                return Ok(false);
-            }
-            if let Some(family) = &redemption.family {
-                sqlx::query(
-                    "INSERT INTO token_families (family_id, client_id, user_id, scope, auth_time, created_at, \
-                     expires_at, resources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(family.family_id.clone())
-                .bind(family.client_id.as_str().to_owned())
-                .bind(family.user_id.as_str().to_owned())
-                .bind(family.scope.to_string())
-                .bind(family.auth_time)
-                .bind(family.created_at)
-                .bind(family.expires_at)
-                .bind(family.resources.to_stored())
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(true)
-        })
-        .await
+        redeem_code_in(&self.writer, code_hash, now, redemption).await
     }
 
     async fn revoke_code_grant(&self, code_hash: &[u8], now: i64) -> Result<RevokedTokens, StorageError> {
-        let pool = self.pool.clone();
+        let pool = self.writer.clone();
         let code_hash = code_hash.to_vec();
         detached(async move {
             let mut tx = pool.begin().await?;
@@ -185,36 +183,31 @@ impl GrantStore for Store {
         .await
     }
 
-    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> Result<(), StorageError> {
-        let mut connection = self.pool.acquire().await?;
-        insert_refresh_token_in(&mut connection, token).await
-    }
-
     async fn get_refresh_token(
         &self,
         token_hash: &[u8],
     ) -> Result<Option<(RefreshTokenRecord, TokenFamily)>, StorageError> {
-        let row = sqlx::query(
-            "SELECT r.token_hash, r.issued_at, r.idle_expires_at, r.rotated_at, r.access_jti, \
-             r.access_expires_at, f.family_id, f.client_id, f.user_id, f.scope, f.auth_time, f.created_at, \
-             f.expires_at, f.revoked_at, f.resources FROM refresh_tokens r \
-             JOIN token_families f ON f.family_id = r.family_id WHERE r.token_hash = $1",
-        )
-        .bind(token_hash.to_vec())
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!(
+            "SELECT {REFRESH_TOKEN_COLUMNS} FROM refresh_tokens r \
+             JOIN token_families f ON f.family_id = r.family_id WHERE r.token_hash = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash.to_vec()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(refresh_token_from_row).transpose()
+    }
+
+    async fn get_refresh_token_with_user(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(RefreshTokenRecord, TokenFamily, User)>, StorageError> {
+        let sql = format!(
+            "SELECT {REFRESH_TOKEN_COLUMNS}, {JOINED_USER_COLUMNS} FROM refresh_tokens r \
+             JOIN token_families f ON f.family_id = r.family_id JOIN users u ON u.user_id = f.user_id \
+             WHERE r.token_hash = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash.to_vec()).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(None) };
-        let family = family_from_row(&row)?;
-        let token = RefreshTokenRecord {
-            token_hash: row.try_get("token_hash")?,
-            family_id: family.family_id.clone(),
-            issued_at: row.try_get("issued_at")?,
-            idle_expires_at: row.try_get("idle_expires_at")?,
-            rotated_at: row.try_get("rotated_at")?,
-            access_jti: row.try_get("access_jti")?,
-            access_expires_at: row.try_get("access_expires_at")?,
-        };
-        Ok(Some((token, family)))
+        let (token, family) = refresh_token_from_row(&row)?;
+        Ok(Some((token, family, user_from_row(&row)?)))
     }
 
     async fn rotate_refresh_token(
@@ -223,38 +216,7 @@ impl GrantStore for Store {
         successor: &RefreshTokenRecord,
         now: i64,
     ) -> Result<Rotation, StorageError> {
-        let pool = self.pool.clone();
-        let token_hash = token_hash.to_vec();
-        let successor = successor.clone();
-        detached(async move {
-            let mut tx = pool.begin().await?;
-            // A no-op write, for its row lock (Postgres) or write lock (SQLite).
-            let family = sqlx::query(
-                "UPDATE token_families SET revoked_at = revoked_at \
-                 WHERE family_id = $1 AND revoked_at IS NULL AND expires_at > $2",
-            )
-            .bind(successor.family_id.clone())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if family.rows_affected() != 1 {
-                return Ok(Rotation::FamilyEnded);
-            }
-            let rotated = sqlx::query(
-                "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL",
-            )
-            .bind(token_hash)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if rotated.rows_affected() != 1 {
-                return Ok(Rotation::AlreadyRotated);
-            }
-            insert_refresh_token_in(&mut tx, &successor).await?;
-            tx.commit().await?;
-            Ok(Rotation::Rotated)
-        })
-        .await
+        rotate_refresh_token_in(&self.writer, token_hash, successor, now).await
     }
 
     async fn retry_rotation(
@@ -265,7 +227,7 @@ impl GrantStore for Store {
         now: i64,
         access: &FamilyAccessToken,
     ) -> Result<Retry, StorageError> {
-        let pool = self.pool.clone();
+        let pool = self.writer.clone();
         let (token_hash, successor_hash, access) = (token_hash.to_vec(), successor_hash.to_vec(), access.clone());
         detached(async move {
             let mut tx = pool.begin().await?;
@@ -312,7 +274,7 @@ impl GrantStore for Store {
     }
 
     async fn revoke_family(&self, family_id: &str, now: i64) -> Result<RevokedTokens, StorageError> {
-        let pool = self.pool.clone();
+        let pool = self.writer.clone();
         let family_id = family_id.to_owned();
         detached(async move {
             let mut tx = pool.begin().await?;
@@ -326,11 +288,11 @@ impl GrantStore for Store {
     async fn prune_grants(&self, ended_before: i64) -> Result<u64, StorageError> {
         let codes = sqlx::query("DELETE FROM authorization_codes WHERE expires_at < $1")
             .bind(ended_before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         let families = sqlx::query("DELETE FROM token_families WHERE expires_at < $1")
             .bind(ended_before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(codes.rows_affected() + families.rows_affected())
     }
@@ -347,23 +309,4 @@ async fn revoke_family_in(
         .execute(&mut **tx)
         .await?;
     revoke_selected(tx, FAMILY_ACCESS_TOKENS, family_id, now).await
-}
-
-async fn insert_refresh_token_in(
-    connection: &mut <Db as sqlx::Database>::Connection,
-    token: &RefreshTokenRecord,
-) -> Result<(), StorageError> {
-    sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, idle_expires_at, access_jti, \
-         access_expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(token.token_hash.clone())
-    .bind(token.family_id.clone())
-    .bind(token.issued_at)
-    .bind(token.idle_expires_at)
-    .bind(token.access_jti.clone())
-    .bind(token.access_expires_at)
-    .execute(&mut *connection)
-    .await?;
-    Ok(())
 }

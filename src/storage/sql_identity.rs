@@ -96,7 +96,7 @@ impl ConsentStore for Store {
         .bind(consent.client_id.as_str().to_owned())
         .bind(consent.scope.to_string())
         .bind(consent.granted_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -117,7 +117,7 @@ impl ConsentStore for Store {
         client: &ClientId,
         now: i64,
     ) -> Result<Option<RevokedTokens>, StorageError> {
-        let pool = self.pool.clone();
+        let pool = self.writer.clone();
         let user = user.clone();
         let client = client.clone();
         detached(async move {
@@ -174,7 +174,7 @@ impl SessionRecordStore for Store {
         .bind(record.data.to_vec())
         .bind(record.user_id.map(|id| id.as_str().to_owned()))
         .bind(record.expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -187,7 +187,7 @@ impl SessionRecordStore for Store {
             .bind(record.data.to_vec())
             .bind(record.user_id.map(|id| id.as_str().to_owned()))
             .bind(record.expires_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -205,14 +205,14 @@ impl SessionRecordStore for Store {
     async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StorageError> {
         sqlx::query("DELETE FROM sessions WHERE session_hash = $1")
             .bind(id_hash.to_vec())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
 
     async fn prune_sessions(&self, now: i64) -> Result<u64, StorageError> {
         let result =
-            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.writer).await?;
         Ok(result.rows_affected())
     }
 }
@@ -245,7 +245,7 @@ impl LoginThrottleStore for Store {
         .bind(key.to_owned())
         .bind(now)
         .bind(window_start)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(failures)
     }
@@ -253,7 +253,7 @@ impl LoginThrottleStore for Store {
     async fn clear_login_failures(&self, key: &str) -> Result<(), StorageError> {
         sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
             .bind(key.to_owned())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -263,7 +263,7 @@ impl LoginThrottleStore for Store {
             "UPDATE login_failures SET failures = failures - 1 WHERE throttle_key = $1 AND failures > 0",
         )
         .bind(key.to_owned())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -271,7 +271,7 @@ impl LoginThrottleStore for Store {
     async fn prune_login_failures(&self, window_start: i64) -> Result<u64, StorageError> {
         let result = sqlx::query("DELETE FROM login_failures WHERE last_failure_at < $1")
             .bind(window_start)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(result.rows_affected())
     }

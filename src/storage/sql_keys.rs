@@ -65,16 +65,16 @@ impl KeyStore for Store {
     async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StorageError> {
         // The partial unique index on (alg) WHERE retired_at IS NULL turns a
         // concurrent second insert into a no-op.
-        let result = bind_key(sqlx::query(INSERT_KEY_IF_NONE_ACTIVE), key).execute(&self.pool).await?;
+        let result = bind_key(sqlx::query(INSERT_KEY_IF_NONE_ACTIVE), key).execute(&self.writer).await?;
         let inserted = result.rows_affected() == 1;
         if inserted {
-            sqlx::query(BUMP_KEY_GENERATION).execute(&self.pool).await?;
+            sqlx::query(BUMP_KEY_GENERATION).execute(&self.writer).await?;
         }
         Ok(inserted)
     }
 
     async fn rotate_key(&self, key: &StoredKey, publish_until: i64) -> Result<(), StorageError> {
-        let pool = self.pool.clone();
+        let pool = self.writer.clone();
         let key = key.clone();
         detached(async move {
             let mut tx = pool.begin().await?;
@@ -99,16 +99,16 @@ impl KeyStore for Store {
         let result =
             sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND publish_until <= $1")
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         if result.rows_affected() > 0 {
-            sqlx::query(BUMP_KEY_GENERATION).execute(&self.pool).await?;
+            sqlx::query(BUMP_KEY_GENERATION).execute(&self.writer).await?;
         }
         Ok(result.rows_affected())
     }
 
     async fn revoke_key(&self, kid: &str, replacement: &StoredKey) -> Result<Option<String>, StorageError> {
-        let pool = self.pool.clone();
+        let pool = self.writer.clone();
         let (kid, key) = (kid.to_owned(), replacement.clone());
         detached(async move {
             let mut tx = pool.begin().await?;
@@ -153,7 +153,7 @@ impl KeyStore for Store {
     }
 
     async fn reseal(&self, keys: &[Resealed], secrets: &[Resealed]) -> Result<u64, StorageError> {
-        let pool = self.pool.clone();
+        let pool = self.writer.clone();
         let changes: Vec<(&'static str, String, Vec<u8>, Vec<u8>)> = keys
             .iter()
             .map(|k| ("UPDATE signing_keys SET private_key = $3, encrypted = TRUE WHERE kid = $1 AND private_key = $2", k))
@@ -183,7 +183,7 @@ impl KeyStore for Store {
         .bind(candidate.secret.clone())
         .bind(candidate.encrypted)
         .bind(candidate.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         let row = sqlx::query("SELECT name, secret, encrypted, created_at FROM server_secrets WHERE name = $1")
             .bind(candidate.name.clone())

@@ -26,7 +26,7 @@ impl RegistrationStore for Store {
         .bind(client.issued_at)
         .bind(registration_token.as_bytes().to_vec())
         .bind(max_dynamic)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|e| map_conflict(e, "a client with this client_id"))?;
         Ok(if result.rows_affected() == 1 { DynamicInsert::Inserted } else { DynamicInsert::Full })
@@ -66,7 +66,7 @@ impl RegistrationStore for Store {
             for id in batch {
                 query = query.bind(id.as_str().to_owned());
             }
-            updated += query.execute(&self.pool).await?.rows_affected();
+            updated += query.execute(&self.writer).await?.rows_affected();
         }
         Ok(updated)
     }
@@ -78,7 +78,7 @@ impl RegistrationStore for Store {
              RETURNING client_id",
         )
         .bind(before)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.writer)
         .await?;
         rows.iter()
             .map(|row| {
@@ -100,7 +100,7 @@ impl RegistrationStore for Store {
         .bind(token.as_bytes().to_vec())
         .bind(created_at)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|e| map_conflict(e, "this initial access token"))?;
         Ok(())
@@ -126,7 +126,7 @@ impl RegistrationStore for Store {
         )
         .bind(token.as_bytes().to_vec())
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -143,7 +143,7 @@ impl RegistrationStore for Store {
         )
         .bind(rate_key.to_owned())
         .bind(window_start)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(count)
     }
@@ -151,11 +151,11 @@ impl RegistrationStore for Store {
     async fn prune_registration_records(&self, now: i64, window_start: i64) -> Result<u64, StorageError> {
         let tokens = sqlx::query("DELETE FROM initial_access_tokens WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         let counts = sqlx::query("DELETE FROM registration_counts WHERE window_start < $1")
             .bind(window_start)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(tokens.rows_affected() + counts.rows_affected())
     }

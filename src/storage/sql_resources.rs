@@ -49,7 +49,7 @@ impl ResourceStore for Store {
         .bind(resource.dynamic_registration)
         .bind(resource.created_at)
         .bind(resource.updated_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|e| map_conflict(e, "a resource with this identifier"))?;
         Ok(())
@@ -97,7 +97,7 @@ impl ResourceStore for Store {
         .bind(client_ids_column(resource))
         .bind(resource.dynamic_registration)
         .bind(resource.updated_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -105,7 +105,7 @@ impl ResourceStore for Store {
     async fn delete_resource(&self, id: &ResourceId) -> Result<bool, StorageError> {
         let result = sqlx::query("DELETE FROM resources WHERE id = $1")
             .bind(id.as_str().to_owned())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(result.rows_affected() == 1)
     }

@@ -89,7 +89,7 @@ impl UserStore for Store {
         .bind(roles_json(user)?)
         .bind(user.created_at)
         .bind(user.disabled_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|e| map_conflict(e, "a user with this username"))?;
         Ok(())
@@ -140,7 +140,7 @@ impl UserStore for Store {
         .bind(user.email_verified)
         .bind(user.name.clone())
         .bind(roles_json(user)?)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(updated.rows_affected() == 1)
     }
@@ -149,13 +149,13 @@ impl UserStore for Store {
         let updated = sqlx::query("UPDATE users SET password_hash = $2 WHERE user_id = $1")
             .bind(id.as_str().to_owned())
             .bind(password_hash.to_owned())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(updated.rows_affected() == 1)
     }
 
     async fn disable_user(&self, id: &UserId, now: i64) -> Result<Option<RevokedTokens>, StorageError> {
-        let pool = self.pool.clone();
+        let pool = self.writer.clone();
         let id = id.clone();
         detached(async move {
             let mut tx = pool.begin().await?;
@@ -179,13 +179,13 @@ impl UserStore for Store {
     async fn enable_user(&self, id: &UserId) -> Result<bool, StorageError> {
         let enabled = sqlx::query("UPDATE users SET disabled_at = NULL WHERE user_id = $1")
             .bind(id.as_str().to_owned())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(enabled.rows_affected() == 1)
     }
 
     async fn revoke_user_grants(&self, id: &UserId, now: i64) -> Result<Option<RevokedTokens>, StorageError> {
-        let pool = self.pool.clone();
+        let pool = self.writer.clone();
         let id = id.clone();
         detached(async move {
             let mut tx = pool.begin().await?;
@@ -204,7 +204,7 @@ impl UserStore for Store {
     }
 
     async fn delete_user(&self, id: &UserId, now: i64) -> Result<Option<RevokedTokens>, StorageError> {
-        let pool = self.pool.clone();
+        let pool = self.writer.clone();
         let id = id.clone();
         detached(async move {
             let mut tx = pool.begin().await?;

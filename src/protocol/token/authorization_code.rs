@@ -8,7 +8,9 @@ use super::TokenResponse;
 use super::refresh_token;
 use crate::domain::Params;
 use crate::domain::secret::{SecretHash, random_token};
-use crate::domain::{Client, CodeChallenge, CodeVerifier, GrantType, RedirectUri, ResourceSet, ScopeSet};
+use crate::domain::{
+    Client, CodeChallenge, CodeVerifier, GrantType, RedirectUri, ResourceSet, ScopeSet, User,
+};
 use crate::domain::{ErrorCode, ProtocolError};
 use crate::protocol::Context;
 use crate::protocol::access_token::{self, IssueSpec};
@@ -16,7 +18,7 @@ use crate::protocol::audience::Audience;
 use crate::protocol::id_token::{self, IdTokenGrant};
 use crate::protocol::scope_policy::ScopePolicy;
 use crate::protocol::security_event::{EventKind, SecurityEvent};
-use crate::storage::{AuthorizationCodeRecord, CodeRedemption, TokenFamily};
+use crate::storage::{AuthorizationCodeRecord, CodeRedemption, NewFamily, TokenFamily};
 
 fn invalid_grant(description: &'static str) -> ProtocolError {
     ProtocolError::new(ErrorCode::InvalidGrant, description)
@@ -58,8 +60,9 @@ pub async fn grant(
     let code = super::required(request.code.as_deref(), "code")?;
     let code_hash = SecretHash::of_bytes(code.as_bytes()).as_bytes().to_vec();
     let now = ctx.clock.now();
-    let record = ctx.storage.grants.get_code(&code_hash).await?;
-    let record = record.ok_or_else(|| invalid_grant("the code is invalid or has expired"))?;
+    // With its user: a code goes with its user when the user is deleted.
+    let found = ctx.storage.grants.get_code_with_user(&code_hash).await?;
+    let (record, user) = found.ok_or_else(|| invalid_grant("the code is invalid or has expired"))?;
     // Another client's code is refused without touching it: it may still
     // be redeemed by its own client.
     if record.client_id != client.id {
@@ -82,6 +85,7 @@ pub async fn grant(
     let scope = policy.narrow_for(&record.scope, &audience);
     let grant = Grant {
         record: &record,
+        user: &user,
         scope: &scope,
         family_scope: policy.narrow(&record.scope),
         resources: &audience.indicators(),
@@ -100,6 +104,7 @@ struct Replay<'a> {
 /// of the access token to issue.
 struct Grant<'a> {
     record: &'a AuthorizationCodeRecord,
+    user: &'a User,
     /// This access token's scope: of the grant, what belongs to its audience.
     scope: &'a ScopeSet,
     /// What a refresh may ask for again: the whole grant the client may
@@ -115,16 +120,14 @@ async fn redeem(
     code_hash: &[u8],
     now: i64,
 ) -> Result<TokenResponse, ProtocolError> {
-    let (record, scope) = (grant.record, grant.scope);
+    let (record, scope, user) = (grant.record, grant.scope, grant.user);
     let client = replay.client;
-    let user = ctx.storage.users.get_user(&record.user_id).await?;
-    let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
     // Disabling expires the user's codes; this also holds for one issued
     // while the user was being disabled.
     if user.is_disabled() {
         return Err(invalid_grant("the user is disabled"));
     }
-    let spec = IssueSpec::for_user(&client.id, &user, scope, record.auth_time).for_resources(grant.resources);
+    let spec = IssueSpec::for_user(&client.id, user, scope, record.auth_time).for_resources(grant.resources);
     let issued = access_token::issue(ctx, spec)?;
     // RFC 7591 §2: refresh tokens only for a client registered with their
     // grant (whose scope `ScopePolicy` has already rid of `offline_access`).
@@ -142,10 +145,17 @@ async fn redeem(
         expires_at: now + ctx.settings.refresh_token_ttl.as_secs() as i64,
         revoked: false,
     });
+    // The first refresh token is made now, so that the redemption stores
+    // it with the family in one write.
+    let first = family.map(|family| {
+        let (token, first_token) = refresh_token::first_of(ctx, &family, &issued, now);
+        (token, NewFamily { family, first_token })
+    });
+    let (refresh_token, family) = first.unzip();
     let redemption = CodeRedemption {
         access_jti: issued.claims.jti.clone(),
         access_expires_at: issued.claims.exp,
-        family: family.clone(),
+        family,
     };
     // Exactly one of several concurrent redemptions gets past this point.
     if !ctx.storage.grants.redeem_code(code_hash, now, &redemption).await? {
@@ -162,17 +172,13 @@ async fn redeem(
         ctx,
         &IdTokenGrant {
             client,
-            user: &user,
+            user,
             scope,
             auth_time: record.auth_time,
             nonce: record.nonce.as_deref(),
             access_token: &issued.token,
         },
     )?;
-    let refresh_token = match &family {
-        Some(family) => Some(refresh_token::issue(ctx, family, &issued, now).await?),
-        None => None,
-    };
     Ok(TokenResponse { refresh_token, id_token, ..TokenResponse::bearer(issued) })
 }
 

@@ -55,17 +55,17 @@ fn record_of(
     }
 }
 
-/// The first refresh token of a new family (256 random bits).
-pub async fn issue(
+/// The first refresh token of a new family (256 random bits), and its
+/// record, which the code's redemption stores with the family.
+pub fn first_of(
     ctx: &Context,
     family: &TokenFamily,
     with: &IssuedToken,
     now: i64,
-) -> Result<String, ProtocolError> {
+) -> (String, RefreshTokenRecord) {
     let token = random_token(32);
     let record = record_of(ctx, &token, family, with, now);
-    ctx.storage.grants.insert_refresh_token(&record).await?;
-    Ok(token)
+    (token, record)
 }
 
 /// Whether a refresh token may still be used at `now` (its family's
@@ -113,8 +113,8 @@ pub async fn grant(
     let presented_token = super::required(request.refresh_token.as_deref(), "refresh_token")?;
     let presented = token_hash(presented_token);
     let now = ctx.clock.now();
-    let found = ctx.storage.grants.get_refresh_token(&presented).await?;
-    let (token, family) = found.ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
+    let found = ctx.storage.grants.get_refresh_token_with_user(&presented).await?;
+    let (token, family, user) = found.ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
     if family.client_id != client.id {
         return Err(invalid_grant("the refresh token was issued to another client"));
     }
@@ -143,8 +143,6 @@ pub async fn grant(
     if scope.is_empty() || !scope.is_subset_of(&grantable) {
         return Err(ProtocolError::invalid_scope("the scope exceeds what was granted or is still allowed"));
     }
-    let user = ctx.storage.users.get_user(&family.user_id).await?;
-    let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
     // Disabling revokes the families; this also holds for one rotated
     // while the user was being disabled.
     if user.is_disabled() {

@@ -55,23 +55,33 @@ async fn a_code_is_redeemed_exactly_once_under_20_concurrent_redemptions(backend
         tasks.push(tokio::spawn(async move {
             start.wait().await;
             let won = grants.redeem_code(&code_hash, NOW + 1, &issued).await.expect("redeem_code");
-            (won, issued.access_jti)
+            (won, issued)
         }));
     }
     let mut winners = Vec::new();
     for task in tasks {
-        let (won, jti) = task.await.expect("the task ran");
+        let (won, issued) = task.await.expect("the task ran");
         if won {
-            winners.push(jti);
+            winners.push(issued);
         }
     }
     assert_eq!(winners.len(), 1, "exactly one redemption wins: {winners:?}");
+    let winner = &winners[0];
+    let first_token = winner.family.as_ref().map(|new| new.first_token.clone()).expect("a family");
     let read = storage.grants.get_code(&stored.code_hash).await.expect("get").expect("the code");
     assert!(read.redeemed);
 
-    // The winner's access token is the one a replay revokes.
+    // The winner's access tokens (for the code, and with its family's first
+    // refresh token) are the ones a replay revokes; its family was stored.
     let revoked = storage.grants.revoke_code_grant(&stored.code_hash, NOW + 2).await.expect("revoke");
-    assert_eq!(jtis(&revoked), set(&[&winners[0]]));
+    assert_eq!(jtis(&revoked), set(&[&winner.access_jti, &first_token.access_jti]));
+    let (_, family) = storage
+        .grants
+        .get_refresh_token(&first_token.token_hash)
+        .await
+        .expect("get")
+        .expect("the first token");
+    assert!(family.revoked);
 }
 
 /// A code past its expiry (or expired by disabling its user while the

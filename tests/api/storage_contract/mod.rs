@@ -24,7 +24,8 @@ use castellan::domain::{
     ResourceSet, ScopeSet, TokenEndpointAuthMethod, User, UserId, Username,
 };
 use castellan::storage::{
-    AuthorizationCodeRecord, CodeRedemption, RefreshTokenRecord, RevokedTokens, Storage, TokenFamily,
+    AuthorizationCodeRecord, CodeRedemption, NewFamily, RefreshTokenRecord, RevokedTokens, Storage,
+    TokenFamily,
 };
 
 /// The made-up "now" of every test; other times are offsets from it.
@@ -143,8 +144,11 @@ pub fn family(family_id: &str, client: &Client, user: &User, now: i64) -> TokenF
     }
 }
 
-/// What redeeming a code at `now` issues: an access token, and the family if any.
+/// What redeeming a code at `now` issues: an access token, and the family
+/// with its first refresh token if any.
 pub fn redemption(family: Option<TokenFamily>, now: i64) -> CodeRedemption {
+    let family =
+        family.map(|family| NewFamily { first_token: refresh_token(&family.family_id, now), family });
     CodeRedemption { access_jti: random_jti(), access_expires_at: now + ACCESS_TTL, family }
 }
 
@@ -176,8 +180,7 @@ pub async fn grant(storage: &Storage, client: &Client, user: &User, now: i64) ->
     let family_id = random_token(16);
     let redemption = redemption(Some(family(&family_id, client, user, now)), now);
     assert!(storage.grants.redeem_code(&code.code_hash, now, &redemption).await.expect("redeem the code"));
-    let refresh = refresh_token(&family_id, now);
-    storage.grants.insert_refresh_token(&refresh).await.expect("insert the refresh token");
+    let refresh = redemption.family.as_ref().map(|new| new.first_token.clone()).expect("a family");
     Grant { code_hash: code.code_hash, code_access_jti: redemption.access_jti, family_id, refresh }
 }
 
