@@ -23,6 +23,7 @@ mod registration;
 mod resources;
 mod sqlite;
 mod sqlite_files;
+mod sqlite_group_commit;
 
 pub use assertions::ClientAssertionStore;
 pub use client_metadata_documents::ClientMetadataDocumentStore;

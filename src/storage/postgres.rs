@@ -8,6 +8,8 @@ use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 
 type Db = sqlx::Postgres;
+/// Postgres commits concurrent transactions together itself.
+type WriteGroup = ();
 
 include!("sql.rs");
 include!("sql_keys.rs");
@@ -38,6 +40,6 @@ impl Store {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { writer: pool.clone(), pool })
+        Ok(Self { writer: pool.clone(), pool, group: () })
     }
 }

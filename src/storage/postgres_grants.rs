@@ -35,7 +35,7 @@ const ROTATE: &str = "WITH family AS (\
 /// `GrantStore::redeem_code`. One statement, so no transaction is left
 /// open if the request goes away mid-way (see `detached`).
 async fn redeem_code_in(
-    writer: &sqlx::Pool<Db>,
+    store: &Store,
     code_hash: &[u8],
     now: i64,
     redemption: &CodeRedemption,
@@ -46,7 +46,7 @@ async fn redeem_code_in(
             .bind(now)
             .bind(redemption.access_jti.as_str())
             .bind(redemption.access_expires_at)
-            .execute(writer)
+            .execute(&store.writer)
             .await?;
         return Ok(claimed.rows_affected() == 1);
     };
@@ -69,14 +69,14 @@ async fn redeem_code_in(
         .bind(first.idle_expires_at)
         .bind(first.access_jti.as_str())
         .bind(first.access_expires_at)
-        .fetch_one(writer)
+        .fetch_one(&store.writer)
         .await?;
     Ok(claimed == 1)
 }
 
 /// `GrantStore::rotate_refresh_token`, in one statement.
 async fn rotate_refresh_token_in(
-    writer: &sqlx::Pool<Db>,
+    store: &Store,
     token_hash: &[u8],
     successor: &RefreshTokenRecord,
     now: i64,
@@ -90,7 +90,7 @@ async fn rotate_refresh_token_in(
         .bind(successor.idle_expires_at)
         .bind(successor.access_jti.as_str())
         .bind(successor.access_expires_at)
-        .fetch_one(writer)
+        .fetch_one(&store.writer)
         .await?;
     let (live, rotated): (i64, i64) = (row.try_get("live")?, row.try_get("rotated")?);
     Ok(match (live, rotated) {

@@ -18,6 +18,9 @@ pub struct Store {
     /// writers queue here, in order, instead of sleeping in SQLite's busy
     /// handler while another connection holds the single write lock.
     writer: sqlx::Pool<Db>,
+    /// On SQLite the group commit of the hot writes; nothing on Postgres.
+    #[allow(dead_code, reason = "only the SQLite backend reads it")]
+    group: WriteGroup,
 }
 
 /// Runs a transaction on a task of its own. A request whose client goes

@@ -149,7 +149,7 @@ impl GrantStore for Store {
         now: i64,
         redemption: &CodeRedemption,
     ) -> Result<bool, StorageError> {
-        redeem_code_in(&self.writer, code_hash, now, redemption).await
+        redeem_code_in(self, code_hash, now, redemption).await
     }
 
     async fn revoke_code_grant(&self, code_hash: &[u8], now: i64) -> Result<RevokedTokens, StorageError> {
@@ -216,7 +216,7 @@ impl GrantStore for Store {
         successor: &RefreshTokenRecord,
         now: i64,
     ) -> Result<Rotation, StorageError> {
-        rotate_refresh_token_in(&self.writer, token_hash, successor, now).await
+        rotate_refresh_token_in(self, token_hash, successor, now).await
     }
 
     async fn retry_rotation(

@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 type Db = sqlx::Sqlite;
+type WriteGroup = super::sqlite_group_commit::GroupCommit;
 
 include!("sql.rs");
 include!("sql_keys.rs");
@@ -46,7 +47,7 @@ impl Store {
         if in_memory {
             let pool = pool_options(1, true).connect_with(options).await?;
             MIGRATOR.run(&pool).await?;
-            return Ok(Self { writer: pool.clone(), pool });
+            return Ok(Self { group: WriteGroup::start(pool.clone()), writer: pool.clone(), pool });
         }
         super::sqlite_files::prepare(options.get_filename())
             .map_err(|e| StorageError::Unavailable(sqlx::Error::Io(e)))?;
@@ -58,6 +59,6 @@ impl Store {
         MIGRATOR.run(&writer).await?;
         let readers = max_connections.saturating_sub(1).max(1);
         let pool = pool_options(readers, false).connect_with(options.pragma("query_only", "ON")).await?;
-        Ok(Self { pool, writer })
+        Ok(Self { group: WriteGroup::start(writer.clone()), pool, writer })
     }
 }
