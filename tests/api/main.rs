@@ -19,6 +19,7 @@ mod client_secret_rotation;
 mod connection_limits;
 mod cors;
 mod discovery;
+mod durability;
 mod fetch;
 mod first_run;
 mod introspection;

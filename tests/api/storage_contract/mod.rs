@@ -6,6 +6,7 @@ mod client_assertions;
 mod client_metadata_documents;
 mod clients_and_revocations;
 mod codes;
+mod grant_writes;
 mod migrations;
 mod refresh_tokens;
 mod registration;
