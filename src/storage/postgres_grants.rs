@@ -1,7 +1,9 @@
-// The writes of the code and refresh grants on Postgres (included by
-// `postgres.rs` after `sql_grants.rs`; not a module). Each is one statement:
-// its data-modifying CTEs run together, in one round trip and one commit,
-// with the guarantees the transactions they replace gave.
+// The writes on the token path on Postgres: codes issued and redeemed,
+// refresh tokens rotated, client assertion `jti`s recorded (included by
+// `postgres.rs` after `sql_grants.rs`; not a module). Each is one statement;
+// a redemption's and a rotation's data-modifying CTEs run together, in one
+// round trip and one commit, with the guarantees of the transactions they
+// replace.
 
 /// Claims the code and, if it was claimed, starts its family with its
 /// first refresh token. The row lock the UPDATE takes decides concurrent
@@ -31,6 +33,48 @@ const ROTATE: &str = "WITH family AS (\
      successor AS (INSERT INTO refresh_tokens (token_hash, family_id, issued_at, idle_expires_at, access_jti, \
      access_expires_at) SELECT $4, family_id, $5, $6, $7, $8 FROM rotated) \
      SELECT (SELECT COUNT(*) FROM family) AS live, (SELECT COUNT(*) FROM rotated) AS rotated";
+
+const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, \
+     scope, nonce, code_challenge, auth_time, expires_at, resources) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// A client assertion's `jti`, unless recorded: a row returned if new.
+const RECORD_JTI: &str = "INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (client_id, jti) DO NOTHING RETURNING 1";
+
+/// `GrantStore::insert_code`.
+async fn insert_code_in(store: &Store, code: &AuthorizationCodeRecord) -> Result<(), StorageError> {
+    sqlx::query(INSERT_CODE)
+        .bind(code.code_hash.as_slice())
+        .bind(code.client_id.as_str())
+        .bind(code.user_id.as_str())
+        .bind(code.redirect_uri.as_ref().map_or("", |uri| uri.as_str()))
+        .bind(code.scope.to_string())
+        .bind(code.nonce.as_deref())
+        .bind(code.code_challenge.as_ref().map(|c| c.as_str()))
+        .bind(code.auth_time)
+        .bind(code.expires_at)
+        .bind(code.resources.to_stored())
+        .execute(&store.writer)
+        .await?;
+    Ok(())
+}
+
+/// `ClientAssertionStore::record_assertion_jti`.
+async fn record_assertion_jti_in(
+    store: &Store,
+    client_id: &ClientId,
+    jti: &str,
+    expires_at: i64,
+) -> Result<bool, StorageError> {
+    let recorded = sqlx::query(RECORD_JTI)
+        .bind(client_id.as_str())
+        .bind(jti)
+        .bind(expires_at)
+        .fetch_optional(&store.writer)
+        .await?;
+    Ok(recorded.is_some())
+}
 
 /// `GrantStore::redeem_code`. One statement, so no transaction is left
 /// open if the request goes away mid-way (see `detached`).

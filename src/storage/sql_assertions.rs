@@ -1,5 +1,6 @@
 // The `jti`s of client assertions, in the dialect-neutral SQL of `sql.rs`
-// (included after it by both backends).
+// (included after it by both backends); the insert is in each backend's
+// `*_grants.rs`, beside the other writes on the token path.
 
 use crate::storage::ClientAssertionStore;
 
@@ -13,16 +14,7 @@ impl ClientAssertionStore for Store {
     ) -> Result<bool, StorageError> {
         // One statement, atomic on both databases: the primary key decides
         // which of two racing uses is the first.
-        let result = sqlx::query(
-            "INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (client_id, jti) DO NOTHING",
-        )
-        .bind(client_id.as_str().to_owned())
-        .bind(jti.to_owned())
-        .bind(expires_at)
-        .execute(&self.writer)
-        .await?;
-        Ok(result.rows_affected() == 1)
+        record_assertion_jti_in(self, client_id, jti, expires_at).await
     }
 
     async fn prune_assertion_jtis(&self, now: i64) -> Result<u64, StorageError> {

@@ -106,23 +106,7 @@ fn refresh_token_from_row(
 #[async_trait]
 impl GrantStore for Store {
     async fn insert_code(&self, code: &AuthorizationCodeRecord) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, \
-             code_challenge, auth_time, expires_at, resources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(code.code_hash.clone())
-        .bind(code.client_id.as_str().to_owned())
-        .bind(code.user_id.as_str().to_owned())
-        .bind(code.redirect_uri.as_ref().map_or_else(String::new, |uri| uri.as_str().to_owned()))
-        .bind(code.scope.to_string())
-        .bind(code.nonce.clone())
-        .bind(code.code_challenge.as_ref().map(|c| c.as_str().to_owned()))
-        .bind(code.auth_time)
-        .bind(code.expires_at)
-        .bind(code.resources.to_stored())
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        insert_code_in(self, code).await
     }
 
     async fn get_code(&self, code_hash: &[u8]) -> Result<Option<AuthorizationCodeRecord>, StorageError> {

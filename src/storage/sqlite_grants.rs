@@ -1,4 +1,5 @@
-// The writes of the code and refresh grants on SQLite (included by
+// The writes on the token path on SQLite: codes issued and redeemed,
+// refresh tokens rotated, client assertion `jti`s recorded (included by
 // `sqlite.rs` after `sql_grants.rs`; not a module). Each goes through the
 // group commit (`sqlite_group_commit`): its statements run in one command,
 // in a transaction shared with the other writes waiting, committed once.
@@ -28,6 +29,43 @@ const ROTATE: &str = "\
      WHERE family_id = $1 AND revoked_at IS NULL AND expires_at > $3); \
      INSERT INTO refresh_tokens (token_hash, family_id, issued_at, idle_expires_at, access_jti, \
      access_expires_at) SELECT $4, $1, $5, $6, $7, $8 WHERE changes() = 1 RETURNING 1";
+
+const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, \
+     scope, nonce, code_challenge, auth_time, expires_at, resources) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// A client assertion's `jti`, unless recorded: a row returned if new.
+const RECORD_JTI: &str = "INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (client_id, jti) DO NOTHING RETURNING 1";
+
+/// `GrantStore::insert_code`.
+async fn insert_code_in(store: &Store, code: &AuthorizationCodeRecord) -> Result<(), StorageError> {
+    let args = vec![
+        code.code_hash.as_slice().into(),
+        code.client_id.as_str().into(),
+        code.user_id.as_str().into(),
+        code.redirect_uri.as_ref().map_or("", |uri| uri.as_str()).into(),
+        code.scope.to_string().into(),
+        code.nonce.clone().into(),
+        code.code_challenge.as_ref().map(|c| c.as_str().to_owned()).into(),
+        code.auth_time.into(),
+        code.expires_at.into(),
+        code.resources.to_stored().into(),
+    ];
+    store.group.write(INSERT_CODE, args).await?;
+    Ok(())
+}
+
+/// `ClientAssertionStore::record_assertion_jti`.
+async fn record_assertion_jti_in(
+    store: &Store,
+    client_id: &ClientId,
+    jti: &str,
+    expires_at: i64,
+) -> Result<bool, StorageError> {
+    let args = vec![client_id.as_str().into(), jti.into(), expires_at.into()];
+    Ok(store.group.write(RECORD_JTI, args).await? == 1)
+}
 
 /// `GrantStore::redeem_code`.
 async fn redeem_code_in(

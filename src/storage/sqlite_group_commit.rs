@@ -1,8 +1,8 @@
-//! Group commit for SQLite's hot writes (a code redeemed, a refresh token
-//! rotated, a code issued). SQLite has one writer at a time, and every
-//! statement is a hand-off to the connection's thread, so writes that each
-//! ran their own transaction spent most of their time waiting for the
-//! writer, with CPU idle. Here one task owns the writing: it takes every
+//! Group commit for SQLite's hot writes (a code issued or redeemed, a
+//! refresh token rotated, a client assertion's `jti` recorded). SQLite has
+//! one writer at a time, and every statement is a hand-off to the
+//! connection's thread, so writes that each ran their own transaction spent
+//! most of their time waiting for the writer, with CPU idle. Here one task owns the writing: it takes every
 //! write waiting (up to `MAX_BATCH`), runs them in one transaction and
 //! commits once, then answers each. A write is answered only after the
 //! commit that made it durable.
