@@ -34,14 +34,6 @@ const ROTATE: &str = "WITH family AS (\
      access_expires_at) SELECT $4, family_id, $5, $6, $7, $8 FROM rotated) \
      SELECT (SELECT COUNT(*) FROM family) AS live, (SELECT COUNT(*) FROM rotated) AS rotated";
 
-const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, \
-     scope, nonce, code_challenge, auth_time, expires_at, resources) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-
-/// A client assertion's `jti`, unless recorded: a row returned if new.
-const RECORD_JTI: &str = "INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3) \
-     ON CONFLICT (client_id, jti) DO NOTHING RETURNING 1";
-
 /// `GrantStore::insert_code`.
 async fn insert_code_in(store: &Store, code: &AuthorizationCodeRecord) -> Result<(), StorageError> {
     sqlx::query(INSERT_CODE)

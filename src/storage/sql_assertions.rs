@@ -4,6 +4,10 @@
 
 use crate::storage::ClientAssertionStore;
 
+/// A client assertion's `jti`, unless recorded: a row returned if new.
+const RECORD_JTI: &str = "INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (client_id, jti) DO NOTHING RETURNING 1";
+
 #[async_trait]
 impl ClientAssertionStore for Store {
     async fn record_assertion_jti(

@@ -16,6 +16,11 @@ const FAMILY_ACCESS_TOKENS: &str = "SELECT access_jti AS jti, access_expires_at 
      UNION ALL SELECT access_jti AS jti, access_expires_at AS expires_at \
      FROM refresh_retry_access_tokens WHERE family_id = $1";
 
+/// Issues a code (each backend runs it its own way: `*_grants.rs`).
+const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, \
+     scope, nonce, code_challenge, auth_time, expires_at, resources) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
 /// The columns `code_from_row` reads, of `authorization_codes c`.
 const CODE_COLUMNS: &str = "c.code_hash, c.client_id, c.user_id, c.redirect_uri, c.scope, c.nonce, \
      c.code_challenge, c.auth_time, c.expires_at, c.redeemed_at, c.resources";

@@ -30,14 +30,6 @@ const ROTATE: &str = "\
      INSERT INTO refresh_tokens (token_hash, family_id, issued_at, idle_expires_at, access_jti, \
      access_expires_at) SELECT $4, $1, $5, $6, $7, $8 WHERE changes() = 1 RETURNING 1";
 
-const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, \
-     scope, nonce, code_challenge, auth_time, expires_at, resources) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-
-/// A client assertion's `jti`, unless recorded: a row returned if new.
-const RECORD_JTI: &str = "INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3) \
-     ON CONFLICT (client_id, jti) DO NOTHING RETURNING 1";
-
 /// `GrantStore::insert_code`.
 async fn insert_code_in(store: &Store, code: &AuthorizationCodeRecord) -> Result<(), StorageError> {
     let args = vec![
