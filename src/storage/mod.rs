@@ -21,6 +21,7 @@ mod identity;
 mod postgres;
 mod registration;
 mod resources;
+mod sql_args;
 mod sqlite;
 mod sqlite_files;
 mod sqlite_group_commit;

@@ -6,7 +6,7 @@
 // replace.
 
 /// Claims the code and, if it was claimed, starts its family with its
-/// first refresh token. The row lock the UPDATE takes decides concurrent
+/// first refresh token: a row if claimed. The row lock the UPDATE takes decides concurrent
 /// redemptions: a second one waits, then finds `redeemed_at` set.
 const CLAIM_CODE_STARTING_FAMILY: &str = "WITH claimed AS (\
      UPDATE authorization_codes SET redeemed_at = $2, access_jti = $3, access_expires_at = $4, family_id = $5 \
@@ -15,10 +15,7 @@ const CLAIM_CODE_STARTING_FAMILY: &str = "WITH claimed AS (\
      expires_at, resources) SELECT family_id, $6, $7, $8, $9, $10, $11, $12 FROM claimed RETURNING family_id), \
      first_token AS (INSERT INTO refresh_tokens (token_hash, family_id, issued_at, idle_expires_at, \
      access_jti, access_expires_at) SELECT $13, family_id, $14, $15, $16, $17 FROM family) \
-     SELECT COUNT(*) FROM claimed";
-
-const CLAIM_CODE: &str = "UPDATE authorization_codes SET redeemed_at = $2, access_jti = $3, \
-     access_expires_at = $4 WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $2";
+     SELECT 1 FROM claimed";
 
 /// Locks the family (so a concurrent `revoke_family` comes wholly before or
 /// after, and sees the successor's access token), rotates the token if the
@@ -36,19 +33,7 @@ const ROTATE: &str = "WITH family AS (\
 
 /// `GrantStore::insert_code`.
 async fn insert_code_in(store: &Store, code: &AuthorizationCodeRecord) -> Result<(), StorageError> {
-    sqlx::query(INSERT_CODE)
-        .bind(code.code_hash.as_slice())
-        .bind(code.client_id.as_str())
-        .bind(code.user_id.as_str())
-        .bind(code.redirect_uri.as_ref().map_or("", |uri| uri.as_str()))
-        .bind(code.scope.to_string())
-        .bind(code.nonce.as_deref())
-        .bind(code.code_challenge.as_ref().map(|c| c.as_str()))
-        .bind(code.auth_time)
-        .bind(code.expires_at)
-        .bind(code.resources.to_stored())
-        .execute(&store.writer)
-        .await?;
+    bind_args(INSERT_CODE, code_args(code)).execute(&store.writer).await?;
     Ok(())
 }
 
@@ -59,13 +44,8 @@ async fn record_assertion_jti_in(
     jti: &str,
     expires_at: i64,
 ) -> Result<bool, StorageError> {
-    let recorded = sqlx::query(RECORD_JTI)
-        .bind(client_id.as_str())
-        .bind(jti)
-        .bind(expires_at)
-        .fetch_optional(&store.writer)
-        .await?;
-    Ok(recorded.is_some())
+    let recorded = bind_args(RECORD_JTI, jti_args(client_id, jti, expires_at)).fetch_optional(&store.writer);
+    Ok(recorded.await?.is_some())
 }
 
 /// `GrantStore::redeem_code`. One statement, so no transaction is left
@@ -76,38 +56,9 @@ async fn redeem_code_in(
     now: i64,
     redemption: &CodeRedemption,
 ) -> Result<bool, StorageError> {
-    let Some(new) = &redemption.family else {
-        let claimed = sqlx::query(CLAIM_CODE)
-            .bind(code_hash)
-            .bind(now)
-            .bind(redemption.access_jti.as_str())
-            .bind(redemption.access_expires_at)
-            .execute(&store.writer)
-            .await?;
-        return Ok(claimed.rows_affected() == 1);
-    };
-    let (family, first) = (&new.family, &new.first_token);
-    let claimed: i64 = sqlx::query_scalar(CLAIM_CODE_STARTING_FAMILY)
-        .bind(code_hash)
-        .bind(now)
-        .bind(redemption.access_jti.as_str())
-        .bind(redemption.access_expires_at)
-        .bind(family.family_id.as_str())
-        .bind(family.client_id.as_str())
-        .bind(family.user_id.as_str())
-        .bind(family.scope.to_string())
-        .bind(family.auth_time)
-        .bind(family.created_at)
-        .bind(family.expires_at)
-        .bind(family.resources.to_stored())
-        .bind(first.token_hash.as_slice())
-        .bind(first.issued_at)
-        .bind(first.idle_expires_at)
-        .bind(first.access_jti.as_str())
-        .bind(first.access_expires_at)
-        .fetch_one(&store.writer)
-        .await?;
-    Ok(claimed == 1)
+    let sql = if redemption.family.is_some() { CLAIM_CODE_STARTING_FAMILY } else { CLAIM_CODE };
+    let claimed = bind_args(sql, redemption_args(code_hash, now, redemption)).fetch_optional(&store.writer);
+    Ok(claimed.await?.is_some())
 }
 
 /// `GrantStore::rotate_refresh_token`, in one statement.
@@ -117,17 +68,7 @@ async fn rotate_refresh_token_in(
     successor: &RefreshTokenRecord,
     now: i64,
 ) -> Result<Rotation, StorageError> {
-    let row = sqlx::query(ROTATE)
-        .bind(successor.family_id.as_str())
-        .bind(token_hash)
-        .bind(now)
-        .bind(successor.token_hash.as_slice())
-        .bind(successor.issued_at)
-        .bind(successor.idle_expires_at)
-        .bind(successor.access_jti.as_str())
-        .bind(successor.access_expires_at)
-        .fetch_one(&store.writer)
-        .await?;
+    let row = bind_args(ROTATE, rotation_args(token_hash, successor, now)).fetch_one(&store.writer).await?;
     let (live, rotated): (i64, i64) = (row.try_get("live")?, row.try_get("rotated")?);
     Ok(match (live, rotated) {
         (0, _) => Rotation::FamilyEnded,

@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use crate::domain::{Client, ClientId, ClientMetadata, ClientOrigin, PageRequest, PreviousSecret};
 use crate::domain::secret::SecretHash;
+use super::sql_args::Arg;
 use crate::storage::{ClientStore, HealthCheck, RevocationRow, RevocationStore, StorageError};
 
 pub struct Store {
@@ -31,6 +32,19 @@ async fn detached<T: Send + 'static>(
     work: impl std::future::Future<Output = Result<T, StorageError>> + Send + 'static,
 ) -> Result<T, StorageError> {
     tokio::spawn(work).await.map_err(|e| StorageError::Corrupt(format!("storage task failed: {e}")))?
+}
+
+/// `sql` with `args` bound to `$1`, `$2`, … in order.
+pub(super) fn bind_args(
+    sql: &'static str,
+    args: Vec<Arg>,
+) -> sqlx::query::Query<'static, Db, <Db as sqlx::Database>::Arguments> {
+    args.into_iter().fold(sqlx::query(sql), |query, arg| match arg {
+        Arg::Int(value) => query.bind(value),
+        Arg::Text(value) => query.bind(value),
+        Arg::Blob(value) => query.bind(value),
+        Arg::NullText => query.bind(None::<String>),
+    })
 }
 
 fn map_conflict(error: sqlx::Error, what: &str) -> StorageError {

@@ -8,6 +8,10 @@ use crate::storage::ClientAssertionStore;
 const RECORD_JTI: &str = "INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, $3) \
      ON CONFLICT (client_id, jti) DO NOTHING RETURNING 1";
 
+fn jti_args(client_id: &ClientId, jti: &str, expires_at: i64) -> Vec<Arg> {
+    vec![client_id.as_str().into(), jti.into(), expires_at.into()]
+}
+
 #[async_trait]
 impl ClientAssertionStore for Store {
     async fn record_assertion_jti(

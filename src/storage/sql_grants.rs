@@ -16,10 +16,75 @@ const FAMILY_ACCESS_TOKENS: &str = "SELECT access_jti AS jti, access_expires_at 
      UNION ALL SELECT access_jti AS jti, access_expires_at AS expires_at \
      FROM refresh_retry_access_tokens WHERE family_id = $1";
 
-/// Issues a code (each backend runs it its own way: `*_grants.rs`).
+// The writes on the token path: their SQL where both dialects share it,
+// and their arguments, which both backends bind (`*_grants.rs`).
+
+/// Issues a code.
 const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, \
      scope, nonce, code_challenge, auth_time, expires_at, resources) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// Marks a code redeemed without starting a family: a row if claimed.
+const CLAIM_CODE: &str = "UPDATE authorization_codes SET redeemed_at = $2, access_jti = $3, \
+     access_expires_at = $4 WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $2 RETURNING 1";
+
+/// The arguments of `INSERT_CODE`.
+fn code_args(code: &AuthorizationCodeRecord) -> Vec<Arg> {
+    vec![
+        code.code_hash.as_slice().into(),
+        code.client_id.as_str().into(),
+        code.user_id.as_str().into(),
+        code.redirect_uri.as_ref().map_or("", |uri| uri.as_str()).into(),
+        code.scope.to_string().into(),
+        code.nonce.clone().into(),
+        code.code_challenge.as_ref().map(|c| c.as_str().to_owned()).into(),
+        code.auth_time.into(),
+        code.expires_at.into(),
+        code.resources.to_stored().into(),
+    ]
+}
+
+/// The arguments of `CLAIM_CODE` ($1–$4) or, with a family, of each
+/// backend's `CLAIM_CODE_STARTING_FAMILY` ($5–$12 the family, $13–$17 its
+/// first refresh token).
+fn redemption_args(code_hash: &[u8], now: i64, redemption: &CodeRedemption) -> Vec<Arg> {
+    let mut args =
+        vec![code_hash.into(), now.into(), redemption.access_jti.as_str().into(), redemption.access_expires_at.into()];
+    if let Some(new) = &redemption.family {
+        let (family, first) = (&new.family, &new.first_token);
+        args.extend([
+            family.family_id.as_str().into(),
+            family.client_id.as_str().into(),
+            family.user_id.as_str().into(),
+            family.scope.to_string().into(),
+            family.auth_time.into(),
+            family.created_at.into(),
+            family.expires_at.into(),
+            family.resources.to_stored().into(),
+            first.token_hash.as_slice().into(),
+            first.issued_at.into(),
+            first.idle_expires_at.into(),
+            first.access_jti.as_str().into(),
+            first.access_expires_at.into(),
+        ]);
+    }
+    args
+}
+
+/// The arguments of each backend's `ROTATE`: the family, the token, the
+/// time, and the successor ($4–$8).
+fn rotation_args(token_hash: &[u8], successor: &RefreshTokenRecord, now: i64) -> Vec<Arg> {
+    vec![
+        successor.family_id.as_str().into(),
+        token_hash.into(),
+        now.into(),
+        successor.token_hash.as_slice().into(),
+        successor.issued_at.into(),
+        successor.idle_expires_at.into(),
+        successor.access_jti.as_str().into(),
+        successor.access_expires_at.into(),
+    ]
+}
 
 /// The columns `code_from_row` reads, of `authorization_codes c`.
 const CODE_COLUMNS: &str = "c.code_hash, c.client_id, c.user_id, c.redirect_uri, c.scope, c.nonce, \

@@ -16,9 +16,6 @@ const CLAIM_CODE_STARTING_FAMILY: &str = "\
      INSERT INTO refresh_tokens (token_hash, family_id, issued_at, idle_expires_at, access_jti, \
      access_expires_at) SELECT $13, $5, $14, $15, $16, $17 WHERE changes() = 1 RETURNING 1";
 
-const CLAIM_CODE: &str = "UPDATE authorization_codes SET redeemed_at = $2, access_jti = $3, \
-     access_expires_at = $4 WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $2 RETURNING 1";
-
 /// Rotates the token if it was not rotated and its family lives, and
 /// inserts the successor if it did: one row returned if rotated, none if
 /// not. (Writes are serial here, so the family cannot end between the two
@@ -32,19 +29,7 @@ const ROTATE: &str = "\
 
 /// `GrantStore::insert_code`.
 async fn insert_code_in(store: &Store, code: &AuthorizationCodeRecord) -> Result<(), StorageError> {
-    let args = vec![
-        code.code_hash.as_slice().into(),
-        code.client_id.as_str().into(),
-        code.user_id.as_str().into(),
-        code.redirect_uri.as_ref().map_or("", |uri| uri.as_str()).into(),
-        code.scope.to_string().into(),
-        code.nonce.clone().into(),
-        code.code_challenge.as_ref().map(|c| c.as_str().to_owned()).into(),
-        code.auth_time.into(),
-        code.expires_at.into(),
-        code.resources.to_stored().into(),
-    ];
-    store.group.write(INSERT_CODE, args).await?;
+    store.group.write(INSERT_CODE, code_args(code)).await?;
     Ok(())
 }
 
@@ -55,8 +40,7 @@ async fn record_assertion_jti_in(
     jti: &str,
     expires_at: i64,
 ) -> Result<bool, StorageError> {
-    let args = vec![client_id.as_str().into(), jti.into(), expires_at.into()];
-    Ok(store.group.write(RECORD_JTI, args).await? == 1)
+    Ok(store.group.write(RECORD_JTI, jti_args(client_id, jti, expires_at)).await? == 1)
 }
 
 /// `GrantStore::redeem_code`.
@@ -66,28 +50,8 @@ async fn redeem_code_in(
     now: i64,
     redemption: &CodeRedemption,
 ) -> Result<bool, StorageError> {
-    let claim = [code_hash.into(), now.into(), redemption.access_jti.as_str().into(), redemption.access_expires_at.into()];
-    let Some(new) = &redemption.family else {
-        return Ok(store.group.write(CLAIM_CODE, claim.to_vec()).await? == 1);
-    };
-    let (family, first) = (&new.family, &new.first_token);
-    let mut args = claim.to_vec();
-    args.extend([
-        family.family_id.as_str().into(),
-        family.client_id.as_str().into(),
-        family.user_id.as_str().into(),
-        family.scope.to_string().into(),
-        family.auth_time.into(),
-        family.created_at.into(),
-        family.expires_at.into(),
-        family.resources.to_stored().into(),
-        first.token_hash.as_slice().into(),
-        first.issued_at.into(),
-        first.idle_expires_at.into(),
-        first.access_jti.as_str().into(),
-        first.access_expires_at.into(),
-    ]);
-    Ok(store.group.write(CLAIM_CODE_STARTING_FAMILY, args).await? == 1)
+    let sql = if redemption.family.is_some() { CLAIM_CODE_STARTING_FAMILY } else { CLAIM_CODE };
+    Ok(store.group.write(sql, redemption_args(code_hash, now, redemption)).await? == 1)
 }
 
 /// `GrantStore::rotate_refresh_token`. If the token did not rotate, a read
@@ -99,17 +63,7 @@ async fn rotate_refresh_token_in(
     successor: &RefreshTokenRecord,
     now: i64,
 ) -> Result<Rotation, StorageError> {
-    let args = vec![
-        successor.family_id.as_str().into(),
-        token_hash.into(),
-        now.into(),
-        successor.token_hash.as_slice().into(),
-        successor.issued_at.into(),
-        successor.idle_expires_at.into(),
-        successor.access_jti.as_str().into(),
-        successor.access_expires_at.into(),
-    ];
-    if store.group.write(ROTATE, args).await? == 1 {
+    if store.group.write(ROTATE, rotation_args(token_hash, successor, now)).await? == 1 {
         return Ok(Rotation::Rotated);
     }
     let live: i64 = sqlx::query_scalar(

@@ -16,50 +16,13 @@ use sqlx::{Connection, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StorageError;
+use super::sql_args::Arg;
+use super::sqlite::bind_args;
 
 /// At most this many writes share one commit.
 const MAX_BATCH: usize = 64;
 /// Writes waiting beyond this many make callers wait to hand theirs over.
 const QUEUE: usize = 1024;
-
-/// One argument of a grouped write.
-#[derive(Debug, Clone)]
-pub enum Arg {
-    Int(i64),
-    Text(String),
-    Blob(Vec<u8>),
-    NullText,
-}
-
-impl From<i64> for Arg {
-    fn from(value: i64) -> Self {
-        Self::Int(value)
-    }
-}
-
-impl From<String> for Arg {
-    fn from(value: String) -> Self {
-        Self::Text(value)
-    }
-}
-
-impl From<&str> for Arg {
-    fn from(value: &str) -> Self {
-        Self::Text(value.to_owned())
-    }
-}
-
-impl From<&[u8]> for Arg {
-    fn from(value: &[u8]) -> Self {
-        Self::Blob(value.to_vec())
-    }
-}
-
-impl From<Option<String>> for Arg {
-    fn from(value: Option<String>) -> Self {
-        value.map_or(Self::NullText, Self::Text)
-    }
-}
 
 struct Write {
     /// One or more statements; `$n` in each is the n-th argument.
@@ -119,7 +82,7 @@ async fn commit(writer: &sqlx::Pool<Sqlite>, batch: &mut Vec<Write>) {
     };
     let mut rows = Vec::with_capacity(batch.len());
     for (index, write) in batch.iter().enumerate() {
-        match bind(write).fetch_all(&mut *tx).await {
+        match bind_args(write.sql, write.args.clone()).fetch_all(&mut *tx).await {
             Ok(returned) => rows.push(returned.len()),
             Err(error) => {
                 // Dropping `tx` rolls back what the batch did so far.
@@ -136,15 +99,6 @@ async fn commit(writer: &sqlx::Pool<Sqlite>, batch: &mut Vec<Write>) {
     for (write, rows) in batch.drain(..).zip(rows) {
         let _ = write.reply.send(Ok(rows));
     }
-}
-
-fn bind(write: &Write) -> sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments> {
-    write.args.iter().fold(sqlx::query(write.sql), |query, arg| match arg {
-        Arg::Int(value) => query.bind(*value),
-        Arg::Text(value) => query.bind(value.clone()),
-        Arg::Blob(value) => query.bind(value.clone()),
-        Arg::NullText => query.bind(None::<String>),
-    })
 }
 
 /// Answers every write in `batch` with `error` (a connection or commit
