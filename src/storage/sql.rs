@@ -35,7 +35,7 @@ async fn detached<T: Send + 'static>(
 }
 
 /// `sql` with `args` bound to `$1`, `$2`, … in order.
-pub(super) fn bind_args(
+fn bind_args(
     sql: &'static str,
     args: Vec<Arg>,
 ) -> sqlx::query::Query<'static, Db, <Db as sqlx::Database>::Arguments> {

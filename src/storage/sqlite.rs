@@ -47,7 +47,11 @@ impl Store {
         if in_memory {
             let pool = pool_options(1, true).connect_with(options).await?;
             MIGRATOR.run(&pool).await?;
-            return Ok(Self { group: WriteGroup::start(pool.clone()), writer: pool.clone(), pool });
+            return Ok(Self {
+                group: WriteGroup::start(pool.clone(), bind_args),
+                writer: pool.clone(),
+                pool,
+            });
         }
         super::sqlite_files::prepare(options.get_filename())
             .map_err(|e| StorageError::Unavailable(sqlx::Error::Io(e)))?;
@@ -59,6 +63,6 @@ impl Store {
         MIGRATOR.run(&writer).await?;
         let readers = max_connections.saturating_sub(1).max(1);
         let pool = pool_options(readers, false).connect_with(options.pragma("query_only", "ON")).await?;
-        Ok(Self { group: WriteGroup::start(writer.clone()), pool, writer })
+        Ok(Self { group: WriteGroup::start(writer.clone(), bind_args), pool, writer })
     }
 }

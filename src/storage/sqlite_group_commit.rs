@@ -17,7 +17,6 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::StorageError;
 use super::sql_args::Arg;
-use super::sqlite::bind_args;
 
 /// At most this many writes share one commit.
 const MAX_BATCH: usize = 64;
@@ -33,6 +32,10 @@ struct Write {
 }
 
 /// The handle through which writes are grouped; cheap to clone.
+/// Binds a write's arguments to its SQL (the backend's `bind_args`).
+pub type BindArgs =
+    fn(&'static str, Vec<Arg>) -> sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments>;
+
 #[derive(Clone)]
 pub struct GroupCommit {
     writes: mpsc::Sender<Write>,
@@ -40,10 +43,11 @@ pub struct GroupCommit {
 
 impl GroupCommit {
     /// Starts the task that commits the writes, on `writer` (the pool of
-    /// the one writing connection, which other writes share between batches).
-    pub fn start(writer: sqlx::Pool<Sqlite>) -> Self {
+    /// the one writing connection, which other writes share between
+    /// batches), binding each write's arguments with `bind`.
+    pub fn start(writer: sqlx::Pool<Sqlite>, bind: BindArgs) -> Self {
         let (writes, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run(writer, queue));
+        tokio::spawn(run(writer, bind, queue));
         Self { writes }
     }
 
@@ -57,13 +61,13 @@ impl GroupCommit {
     }
 }
 
-async fn run(writer: sqlx::Pool<Sqlite>, mut queue: mpsc::Receiver<Write>) {
+async fn run(writer: sqlx::Pool<Sqlite>, bind: BindArgs, mut queue: mpsc::Receiver<Write>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         // Each round commits the batch or answers one write with its
         // error and leaves the rest for the next round.
         while !batch.is_empty() {
-            commit(&writer, &mut batch).await;
+            commit(&writer, bind, &mut batch).await;
         }
     }
 }
@@ -71,7 +75,7 @@ async fn run(writer: sqlx::Pool<Sqlite>, mut queue: mpsc::Receiver<Write>) {
 /// Runs `batch` in one transaction. On success every write is answered and
 /// `batch` is left empty; if a write fails, it alone is answered (with its
 /// error) and removed, and the others stay in `batch` to be run again.
-async fn commit(writer: &sqlx::Pool<Sqlite>, batch: &mut Vec<Write>) {
+async fn commit(writer: &sqlx::Pool<Sqlite>, bind: BindArgs, batch: &mut Vec<Write>) {
     let mut connection = match writer.acquire().await {
         Ok(connection) => connection,
         Err(error) => return fail_all(batch, &error),
@@ -82,7 +86,7 @@ async fn commit(writer: &sqlx::Pool<Sqlite>, batch: &mut Vec<Write>) {
     };
     let mut rows = Vec::with_capacity(batch.len());
     for (index, write) in batch.iter().enumerate() {
-        match bind_args(write.sql, write.args.clone()).fetch_all(&mut *tx).await {
+        match bind(write.sql, write.args.clone()).fetch_all(&mut *tx).await {
             Ok(returned) => rows.push(returned.len()),
             Err(error) => {
                 // Dropping `tx` rolls back what the batch did so far.
